@@ -1,0 +1,92 @@
+package graph
+
+import (
+	"math/rand/v2"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Float32 and Float64 are the element types a Model can be built with.
+var (
+	Float32 = tensor.Float32
+	Float64 = tensor.Float64
+)
+
+// Model owns an expression graph, its named parameters, its named inputs and
+// its seeded random number generators.
+//
+// A Model is in training mode when created. Layers read the mode when they
+// build their part of the graph: in evaluation mode (SetTraining(false))
+// Dropout builds to the identity. Build the training loss in training mode and
+// evaluation or generation graphs in evaluation mode; all of them share the
+// same parameters.
+type Model struct {
+	g        *gorgonia.ExprGraph
+	dtype    tensor.Dtype
+	seed     uint64
+	initRNG  *rand.Rand
+	dropSrc  *rand.PCG
+	dropRNG  *rand.Rand
+	params   []*Param
+	byName   map[string]*Param
+	inputs   map[string]*gorgonia.Node
+	training bool
+	compiled bool // Grad has been taken on g (gorgonia allows it once per graph)
+	nextOpID uint64
+}
+
+// NewModel returns an empty model whose parameters and computations use dtype
+// (Float32 or Float64) and whose random number generators derive from seed.
+func NewModel(dtype tensor.Dtype, seed uint64) *Model {
+	dropSrc := rand.NewPCG(seed, 0xd509_0e75)
+	return &Model{
+		g:        gorgonia.NewGraph(),
+		dtype:    dtype,
+		seed:     seed,
+		initRNG:  rand.New(rand.NewPCG(seed, 0x1417_ba5e)),
+		dropSrc:  dropSrc,
+		dropRNG:  rand.New(dropSrc),
+		byName:   map[string]*Param{},
+		inputs:   map[string]*gorgonia.Node{},
+		training: true,
+	}
+}
+
+// Graph returns the model's expression graph.
+func (m *Model) Graph() *gorgonia.ExprGraph { return m.g }
+
+// Dtype returns the element type of the model's parameters.
+func (m *Model) Dtype() tensor.Dtype { return m.dtype }
+
+// Seed returns the seed the model was created with.
+func (m *Model) Seed() uint64 { return m.seed }
+
+// Training reports whether graphs built now are training graphs (dropout on).
+func (m *Model) Training() bool { return m.training }
+
+// SetTraining switches the mode used by layers for the graphs built from now
+// on, like PyTorch's module.train() / module.eval(). Programs already
+// compiled keep the mode they were built in.
+func (m *Model) SetTraining(training bool) { m.training = training }
+
+// DropoutState returns the state of the dropout random number generator, so a
+// run can be checkpointed and resumed with the same masks.
+func (m *Model) DropoutState() ([]byte, error) {
+	b, err := m.dropSrc.MarshalBinary()
+	return b, errors.Wrap(err, "graph: saving dropout RNG state")
+}
+
+// SetDropoutState restores a state returned by DropoutState.
+func (m *Model) SetDropoutState(state []byte) error {
+	return errors.Wrap(m.dropSrc.UnmarshalBinary(state), "graph: restoring dropout RNG state")
+}
+
+// newOpID returns a number unique within the model, used to keep Gorgonia
+// from merging two custom operations that look alike (see GORGONIA-NOTES.md:
+// node hashing merges e.g. Dropout(x, 0.1) and Dropout(x, 0.5)).
+func (m *Model) newOpID() uint64 {
+	m.nextOpID++
+	return m.nextOpID
+}

@@ -142,7 +142,7 @@ func (p *Program) run(feeds Feeds) error {
 // Forward runs the program on feeds and returns its outputs, in the order
 // given to CompileForward (for a training program: the loss). The returned
 // tensors belong to the program and are overwritten by its next run; Clone
-// them to keep them. A training program's Forward also computes (and adds to)
+// them to keep them. Scalar outputs come back as 0-d tensors. A training program's Forward also computes (and adds to)
 // the gradients; use Step to train.
 func (p *Program) Forward(feeds Feeds) ([]*tensor.Dense, error) {
 	if err := p.run(feeds); err != nil {
@@ -150,11 +150,14 @@ func (p *Program) Forward(feeds Feeds) ([]*tensor.Dense, error) {
 	}
 	out := make([]*tensor.Dense, len(p.values))
 	for i, v := range p.values {
-		d, ok := v.(*tensor.Dense)
-		if !ok {
+		switch v := v.(type) {
+		case *tensor.Dense:
+			out[i] = v
+		case gorgonia.Scalar:
+			out[i] = tensor.New(tensor.FromScalar(v.Data()))
+		default:
 			return nil, errors.Errorf("graph: output %d is a %T, not a tensor", i, v)
 		}
-		out[i] = d
 	}
 	return out, nil
 }

@@ -56,6 +56,41 @@ func (m *Model) Const(name string, t *tensor.Dense) *gorgonia.Node {
 		gorgonia.WithName(name), gorgonia.WithValue(c))
 }
 
+// LimitIndices declares that the integer input ids must hold values in
+// [0, limit): every program that feeds it checks the values first and returns
+// an error naming the input, the position and the value, instead of letting a
+// gather read out of bounds. Layers that look ids up (Embedding) call it.
+// Nodes that are not inputs declared with IndexInput are left alone, and the
+// tightest limit wins.
+func (m *Model) LimitIndices(ids *gorgonia.Node, limit int) {
+	for _, n := range m.inputs {
+		if n == ids {
+			if old, ok := m.indexLimits[n]; !ok || limit < old {
+				m.indexLimits[n] = limit
+			}
+			return
+		}
+	}
+}
+
+// checkIndices checks fed ids against the limit declared with LimitIndices.
+func (m *Model) checkIndices(name string, n *gorgonia.Node, v tensor.Tensor) error {
+	limit, ok := m.indexLimits[n]
+	if !ok {
+		return nil
+	}
+	ids, ok := v.Data().([]int)
+	if !ok {
+		return nil
+	}
+	for i, id := range ids {
+		if id < 0 || id >= limit {
+			return errors.Errorf("graph: input %q: value %d at flat position %d is outside [0, %d)", name, id, i, limit)
+		}
+	}
+	return nil
+}
+
 // let binds the fed values to the program's inputs, checking names, shapes
 // and element types first so that a mismatch is an error naming the input.
 func (p *Program) let(feeds Feeds) error {
@@ -74,6 +109,9 @@ func (p *Program) let(feeds Feeds) error {
 		}
 		if v.Dtype() != n.Dtype() {
 			return errors.Errorf("graph: input %q fed %v, want %v", name, v.Dtype(), n.Dtype())
+		}
+		if err := p.model.checkIndices(name, n, v); err != nil {
+			return err
 		}
 		if err := gorgonia.Let(n, v); err != nil {
 			return errors.Wrapf(err, "graph: feeding input %q", name)

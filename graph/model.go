@@ -23,18 +23,20 @@ var (
 // evaluation or generation graphs in evaluation mode; all of them share the
 // same parameters.
 type Model struct {
-	g        *gorgonia.ExprGraph
-	dtype    tensor.Dtype
-	seed     uint64
-	initRNG  *rand.Rand
-	dropSrc  *rand.PCG
-	dropRNG  *rand.Rand
-	params   []*Param
-	byName   map[string]*Param
-	inputs   map[string]*gorgonia.Node
-	training bool
-	compiled bool // Grad has been taken on g (gorgonia allows it once per graph)
-	nextOpID uint64
+	g       *gorgonia.ExprGraph
+	dtype   tensor.Dtype
+	seed    uint64
+	initRNG *rand.Rand
+	dropSrc *rand.PCG
+	dropRNG *rand.Rand
+	params  []*Param
+	byName  map[string]*Param
+	inputs  map[string]*gorgonia.Node
+	// indexLimits bounds the values of integer inputs (LimitIndices).
+	indexLimits map[*gorgonia.Node]int
+	training    bool
+	compiled    bool // Grad has been taken on g (gorgonia allows it once per graph)
+	nextOpID    uint64
 }
 
 // NewModel returns an empty model whose parameters and computations use dtype
@@ -42,15 +44,16 @@ type Model struct {
 func NewModel(dtype tensor.Dtype, seed uint64) *Model {
 	dropSrc := rand.NewPCG(seed, 0xd509_0e75)
 	return &Model{
-		g:        gorgonia.NewGraph(),
-		dtype:    dtype,
-		seed:     seed,
-		initRNG:  rand.New(rand.NewPCG(seed, 0x1417_ba5e)),
-		dropSrc:  dropSrc,
-		dropRNG:  rand.New(dropSrc),
-		byName:   map[string]*Param{},
-		inputs:   map[string]*gorgonia.Node{},
-		training: true,
+		g:           gorgonia.NewGraph(),
+		dtype:       dtype,
+		seed:        seed,
+		initRNG:     rand.New(rand.NewPCG(seed, 0x1417_ba5e)),
+		dropSrc:     dropSrc,
+		dropRNG:     rand.New(dropSrc),
+		byName:      map[string]*Param{},
+		inputs:      map[string]*gorgonia.Node{},
+		indexLimits: map[*gorgonia.Node]int{},
+		training:    true,
 	}
 }
 

@@ -116,3 +116,30 @@ func TestForwardOnlyProgramRefusesStep(t *testing.T) {
 		t.Fatalf("Forward = %v, %v; want 3", out, err)
 	}
 }
+
+func TestIndexInputOutOfRange(t *testing.T) {
+	m := NewModel(Float64, 1)
+	w, _ := m.NewParam("table", tensor.Shape{5, 2}, Normal(1))
+	ids, _ := m.IndexInput("ids", 3)
+	m.LimitIndices(ids, 5)
+	rows := gorgonia.Must(gorgonia.ByIndices(w.Node(), ids, 0))
+	prog, err := m.Compile(gorgonia.Must(gorgonia.Sum(rows)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ids  []int
+		want string
+	}{
+		{[]int{0, 4, 5}, `input "ids": value 5 at flat position 2 is outside [0, 5)`},
+		{[]int{-1, 0, 0}, `value -1 at flat position 0`},
+	} {
+		_, err := prog.Step(Feeds{"ids": tensor.New(tensor.WithShape(3), tensor.WithBacking(tc.ids))}, sgd{0.1})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ids %v: err = %v, want %q", tc.ids, err, tc.want)
+		}
+	}
+	if _, err := prog.Step(Feeds{"ids": tensor.New(tensor.WithShape(3), tensor.WithBacking([]int{0, 4, 4}))}, sgd{0.1}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -13,7 +13,7 @@
 // error naming the layer and both shapes on a mismatch; they never panic.
 //
 // The building blocks of the plain neural network are here: Linear,
-// activations (ReLU, GELU, Tanh, Sigmoid, Softmax), MLP, Dropout (Srivastava
+// activations (ReLU, GELU, GELUTanh, Tanh, Sigmoid, Softmax), MLP, Dropout (Srivastava
 // et al. 2014), LayerNorm (Ba et al. 2016), and those of the Transformer
 // (Vaswani et al. 2017): Embedding, sinusoidal and learned positional
 // encodings and the position-wise FeedForward block. Construction is

@@ -32,7 +32,10 @@ type Program struct {
 // Compile compiles a training program for the scalar loss: the gradients of
 // every trainable (not frozen) parameter, bound to the parameters' dual values.
 // Gorgonia differentiates a graph once, so a model has one training program.
-func (m *Model) Compile(loss *gorgonia.Node) (*Program, error) {
+// The optional outputs are computed by every run as well and read with
+// Outputs after Step, e.g. the final hidden state of a recurrent network that
+// the next step is fed (truncated backpropagation through time).
+func (m *Model) Compile(loss *gorgonia.Node, outputs ...*gorgonia.Node) (*Program, error) {
 	if loss == nil {
 		return nil, errors.New("graph: Compile: nil loss")
 	}
@@ -63,8 +66,13 @@ func (m *Model) Compile(loss *gorgonia.Node) (*Program, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "graph: Compile: differentiating the loss")
 	}
+	for i, o := range outputs {
+		if o == nil {
+			return nil, errors.Errorf("graph: Compile: output %d is nil", i)
+		}
+	}
 	m.compiled = true
-	return m.compile([]*gorgonia.Node{loss}, grads, trained)
+	return m.compile(append([]*gorgonia.Node{loss}, outputs...), grads, trained)
 }
 
 // CompileForward compiles a forward-only program computing outputs, over the
@@ -148,6 +156,13 @@ func (p *Program) Forward(feeds Feeds) ([]*tensor.Dense, error) {
 	if err := p.run(feeds); err != nil {
 		return nil, err
 	}
+	return p.Outputs()
+}
+
+// Outputs returns the outputs of the program's last run (Forward or Step), in
+// the order given to CompileForward, or the loss followed by the outputs given
+// to Compile. The tensors belong to the program, as those of Forward.
+func (p *Program) Outputs() ([]*tensor.Dense, error) {
 	out := make([]*tensor.Dense, len(p.values))
 	for i, v := range p.values {
 		switch v := v.(type) {

@@ -1,0 +1,266 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// CrossEntropy returns the mean softmax cross-entropy of logits against
+// integer class targets, as one fused, numerically stable operation:
+//
+//	loss = (1/|K|) Σ_{n∈K} (log Σ_v exp(logits[n,v]) − logits[n, targets[n]]),
+//
+// where K is the set of positions whose target is not ignoreIndex
+// (PyTorch's F.cross_entropy with ignore_index and mean reduction). logits
+// is [N,V] or [B,T,V] of the model's dtype; targets is a tensor.Int node
+// (Model.IndexInput) of shape [N] or [B,T]. The result is a scalar node.
+// Pass −1 as ignoreIndex to count every position. At run time a target
+// outside [0,V) other than ignoreIndex is an error naming its position and
+// value. If every position is ignored, the loss and its gradient are 0.
+//
+// The gradient flows to logits only: (softmax(logits) − onehot(targets))/|K|
+// on counted rows, 0 on ignored ones. It avoids gorgonia's ByIndices on the
+// last axis, whose gradient is wrong in v0.9.18 (see traps_test.go).
+func CrossEntropy(logits, targets *gorgonia.Node, ignoreIndex int) (*gorgonia.Node, error) {
+	if err := checkFloatNode("CrossEntropy", logits); err != nil {
+		return nil, err
+	}
+	ls := logits.Shape()
+	if r := ls.Dims(); r != 2 && r != 3 {
+		return nil, errors.Errorf("graph: CrossEntropy: logits %q of shape %v, want [N,V] or [B,T,V]", logits.Name(), ls)
+	}
+	if targets == nil {
+		return nil, errors.New("graph: CrossEntropy: nil targets node")
+	}
+	if dt := targets.Dtype(); dt != tensor.Int {
+		return nil, errors.Errorf("graph: CrossEntropy: targets %q are %v, want int (Model.IndexInput)", targets.Name(), dt)
+	}
+	if ts := targets.Shape(); !ts.Eq(ls[:len(ls)-1]) {
+		return nil, errors.Errorf("graph: CrossEntropy: targets %q of shape %v do not match logits %q of shape %v (want %v)",
+			targets.Name(), ts, logits.Name(), ls, ls[:len(ls)-1])
+	}
+	if logits.Graph() != targets.Graph() {
+		return nil, errors.Errorf("graph: CrossEntropy: logits %q and targets %q belong to different graphs", logits.Name(), targets.Name())
+	}
+	op := crossEntropyOp{ignore: ignoreIndex, rank: ls.Dims()}
+	loss, err := gorgonia.ApplyOp(op, logits, targets)
+	return loss, errors.Wrapf(err, "graph: %v", op)
+}
+
+// crossEntropyOp computes the mean cross-entropy of logits of the given rank
+// against targets, skipping positions whose target is ignore.
+type crossEntropyOp struct {
+	opTraits
+	ignore int
+	rank   int
+}
+
+func (op crossEntropyOp) Arity() int            { return 2 }
+func (op crossEntropyOp) Hashcode() uint32      { return opHashcode(op) }
+func (op crossEntropyOp) DiffWRT(int) []bool    { return []bool{true, false} }
+func (op crossEntropyOp) WriteHash(h hash.Hash) { writeOpHash(h, "CrossEntropy", op.params()...) }
+
+func (op crossEntropyOp) String() string {
+	return fmt.Sprintf("CrossEntropy{ignore=%d}", op.ignore)
+}
+
+func (op crossEntropyOp) params() []uint64 { return []uint64{uint64(op.ignore), uint64(op.rank)} }
+
+// Type is Tensor-r a → Tensor-(r−1) Int → a.
+func (op crossEntropyOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(gorgonia.TensorType{Dims: op.rank, Of: a}, gorgonia.TensorType{Dims: op.rank - 1, Of: tensor.Int}, a)
+}
+
+func (op crossEntropyOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	if _, err := inputShape(op, ds, 1); err != nil {
+		return nil, err
+	}
+	return tensor.ScalarShape(), nil
+}
+
+// Do returns the loss as a scalar of the logits' dtype.
+func (op crossEntropyOp) Do(values ...gorgonia.Value) (gorgonia.Value, error) {
+	if err := opInputs(op, values, 2); err != nil {
+		return nil, err
+	}
+	logits, targets, err := crossEntropyInputs(op, values, op.ignore)
+	if err != nil {
+		return nil, err
+	}
+	v := logits.Shape()[logits.Dims()-1]
+	var loss float64
+	if logits.Dtype() == tensor.Float32 {
+		loss = crossEntropyLoss(elems[float32](logits), targets, v, op.ignore)
+	} else {
+		loss = crossEntropyLoss(elems[float64](logits), targets, v, op.ignore)
+	}
+	return scalarOf(logits.Dtype(), loss), nil
+}
+
+// crossEntropyInputs returns the logits and the targets of a cross-entropy
+// op, checking that every target is ignore or within [0,V).
+func crossEntropyInputs(op fmt.Stringer, values []gorgonia.Value, ignore int) (*tensor.Dense, []int, error) {
+	logits, err := floatInput(op, values, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := denseInput(op, values, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	ls := logits.Shape()
+	if logits.Dims() < 2 || t.Dtype() != tensor.Int || !t.Shape().Eq(ls[:len(ls)-1]) {
+		return nil, nil, errors.Errorf("%v: targets %v %v do not match logits %v", op, t.Dtype(), t.Shape(), ls)
+	}
+	targets := t.Ints()
+	v := ls[len(ls)-1]
+	for i, c := range targets {
+		if c != ignore && (c < 0 || c >= v) {
+			return nil, nil, errors.Errorf("%v: target at index %v is %d, outside [0,%d) and not the ignore index %d",
+				op, unravel(i, t.Shape()), c, v, ignore)
+		}
+	}
+	return logits, targets, nil
+}
+
+// unravel returns the coordinates of flat index i in a row-major shape.
+func unravel(i int, shape tensor.Shape) []int {
+	idx := make([]int, len(shape))
+	for k := len(shape) - 1; k >= 0; k-- {
+		idx[k] = i % shape[k]
+		i /= shape[k]
+	}
+	return idx
+}
+
+// counted returns the number of targets that are not ignore.
+func counted(targets []int, ignore int) int {
+	n := 0
+	for _, c := range targets {
+		if c != ignore {
+			n++
+		}
+	}
+	return n
+}
+
+// crossEntropyLoss returns the mean over counted rows of logsumexp(row) − row[target].
+func crossEntropyLoss[T opFloat](logits []T, targets []int, v, ignore int) float64 {
+	n := counted(targets, ignore)
+	if n == 0 {
+		return 0
+	}
+	var sum float64
+	for i, c := range targets {
+		if c == ignore {
+			continue
+		}
+		row := logits[i*v : (i+1)*v]
+		mx, logSum := logSumExp(row)
+		sum += (mx - float64(row[c])) + logSum
+	}
+	return sum / float64(n)
+}
+
+// SymDiff returns the gradient with respect to the logits (none for the targets).
+func (op crossEntropyOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 2 {
+		return nil, errors.Errorf("%v: %d inputs, want 2", op, len(inputs))
+	}
+	dx, err := gorgonia.ApplyOp(crossEntropyDiffOp{fwd: op}, inputs[0], inputs[1], grad)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%v gradient", op)
+	}
+	return gorgonia.Nodes{dx, nil}, nil
+}
+
+// crossEntropyDiffOp computes g·(softmax(logits) − onehot(targets))/|K| from
+// logits, targets and the scalar output gradient g.
+type crossEntropyDiffOp struct {
+	opTraits
+	fwd crossEntropyOp
+}
+
+func (op crossEntropyDiffOp) Arity() int       { return 3 }
+func (op crossEntropyDiffOp) Hashcode() uint32 { return opHashcode(op) }
+func (op crossEntropyDiffOp) WriteHash(h hash.Hash) {
+	writeOpHash(h, "CrossEntropyGrad", op.fwd.params()...)
+}
+func (op crossEntropyDiffOp) String() string { return op.fwd.String() + "Grad" }
+
+// Type is Tensor-r a → Tensor-(r−1) Int → a → Tensor-r a.
+func (op crossEntropyDiffOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	logits := gorgonia.TensorType{Dims: op.fwd.rank, Of: a}
+	return hm.NewFnType(logits, gorgonia.TensorType{Dims: op.fwd.rank - 1, Of: tensor.Int}, a, logits)
+}
+
+func (op crossEntropyDiffOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	return inputShape(op, ds, 0)
+}
+
+func (op crossEntropyDiffOp) Do(values ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.UsePreallocDo(nil, values...)
+}
+
+// UsePreallocDo computes into prealloc, or into a new tensor when prealloc is nil.
+func (op crossEntropyDiffOp) UsePreallocDo(prealloc gorgonia.Value, values ...gorgonia.Value) (gorgonia.Value, error) {
+	if err := opInputs(op, values, 3); err != nil {
+		return nil, err
+	}
+	logits, targets, err := crossEntropyInputs(op, values, op.fwd.ignore)
+	if err != nil {
+		return nil, err
+	}
+	g, err := scalarValue(op, values[2])
+	if err != nil {
+		return nil, err
+	}
+	out, err := outputFor(op, prealloc, logits.Dtype(), logits.Shape())
+	if err != nil {
+		return nil, err
+	}
+	v := logits.Shape()[logits.Dims()-1]
+	if logits.Dtype() == tensor.Float32 {
+		crossEntropyGrad(elems[float32](out), elems[float32](logits), targets, v, op.fwd.ignore, g)
+	} else {
+		crossEntropyGrad(elems[float64](out), elems[float64](logits), targets, v, op.fwd.ignore, g)
+	}
+	return out, nil
+}
+
+// crossEntropyGrad writes g·(softmax(row) − onehot(target))/|K| for every
+// counted row of logits into dx, and zeros for ignored rows. dx may be logits.
+func crossEntropyGrad[T opFloat](dx, logits []T, targets []int, v, ignore int, g float64) {
+	n := counted(targets, ignore)
+	scale := 0.0
+	if n > 0 {
+		scale = g / float64(n)
+	}
+	for i, c := range targets {
+		x, d := logits[i*v:(i+1)*v], dx[i*v:(i+1)*v]
+		if c == ignore {
+			clear(d)
+			continue
+		}
+		mx := rowMax(x)
+		var s float64
+		for j, xj := range x {
+			e := math.Exp(float64(xj) - mx)
+			d[j] = T(e)
+			s += e
+		}
+		k := scale / s
+		for j := range d {
+			d[j] = T(float64(d[j]) * k)
+		}
+		d[c] -= T(scale)
+	}
+}

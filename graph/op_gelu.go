@@ -1,0 +1,174 @@
+package graph
+
+import (
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// GELU returns the Gaussian error linear unit of x, elementwise,
+//
+//	GELU(x) = x·Φ(x) = ½·x·(1 + erf(x/√2)),
+//
+// where Φ is the standard normal distribution function (Hendrycks & Gimpel
+// 2016, "Gaussian Error Linear Units (GELUs)"). This is the exact form,
+// PyTorch's default (nn.GELU(approximate="none")) and BERT's. x may have any
+// shape of rank ≥ 1; the result has the shape of x.
+func GELU(x *gorgonia.Node) (*gorgonia.Node, error) {
+	return applyGELU(x, false)
+}
+
+// GELUTanh returns the tanh approximation of GELU used by GPT-2
+// (Hendrycks & Gimpel 2016, section 2; PyTorch's nn.GELU(approximate="tanh")),
+// elementwise:
+//
+//	GELUTanh(x) = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+//
+// x may have any shape of rank ≥ 1; the result has the shape of x.
+func GELUTanh(x *gorgonia.Node) (*gorgonia.Node, error) {
+	return applyGELU(x, true)
+}
+
+func applyGELU(x *gorgonia.Node, tanh bool) (*gorgonia.Node, error) {
+	op := geluOp{tanh: tanh}
+	if err := checkFloatNode(op.String(), x); err != nil {
+		return nil, err
+	}
+	y, err := gorgonia.ApplyOp(op, x)
+	return y, errors.Wrapf(err, "graph: %v", op)
+}
+
+const (
+	geluInvSqrt2Pi  = 0.3989422804014327 // 1/√(2π)
+	geluSqrt2OverPi = 0.7978845608028654 // √(2/π)
+	geluTanhCubic   = 0.044715
+)
+
+// gelu returns GELU(x), exact or in its tanh approximation.
+func gelu(x float64, tanh bool) float64 {
+	if tanh {
+		return 0.5 * x * (1 + math.Tanh(geluSqrt2OverPi*(x+geluTanhCubic*x*x*x)))
+	}
+	return 0.5 * x * (1 + math.Erf(x/math.Sqrt2))
+}
+
+// geluDeriv returns dGELU/dx: Φ(x) + x·φ(x) for the exact form.
+func geluDeriv(x float64, tanh bool) float64 {
+	if tanh {
+		t := math.Tanh(geluSqrt2OverPi * (x + geluTanhCubic*x*x*x))
+		return 0.5*(1+t) + 0.5*x*(1-t*t)*geluSqrt2OverPi*(1+3*geluTanhCubic*x*x)
+	}
+	return 0.5*(1+math.Erf(x/math.Sqrt2)) + x*geluInvSqrt2Pi*math.Exp(-0.5*x*x)
+}
+
+// geluOp computes GELU or, with tanh set, GELUTanh elementwise.
+type geluOp struct {
+	opTraits
+	tanh bool
+}
+
+func (op geluOp) Arity() int    { return 1 }
+func (op geluOp) Type() hm.Type { return unaryType() }
+func (op geluOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	return inputShape(op, ds, 0)
+}
+func (op geluOp) WriteHash(h hash.Hash) { writeOpHash(h, op.String()) }
+func (op geluOp) Hashcode() uint32      { return opHashcode(op) }
+func (op geluOp) DiffWRT(int) []bool    { return []bool{true} }
+
+func (op geluOp) String() string {
+	if op.tanh {
+		return "GELUTanh"
+	}
+	return "GELU"
+}
+
+func (op geluOp) Do(values ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.UsePreallocDo(nil, values...)
+}
+
+// UsePreallocDo computes into prealloc, or into a new tensor when prealloc is nil.
+func (op geluOp) UsePreallocDo(prealloc gorgonia.Value, values ...gorgonia.Value) (gorgonia.Value, error) {
+	if err := opInputs(op, values, 1); err != nil {
+		return nil, err
+	}
+	x, err := floatInput(op, values, 0)
+	if err != nil {
+		return nil, err
+	}
+	out, err := outputFor(op, prealloc, x.Dtype(), x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	if x.Dtype() == tensor.Float32 {
+		geluKernel(elems[float32](out), elems[float32](x), op.tanh)
+	} else {
+		geluKernel(elems[float64](out), elems[float64](x), op.tanh)
+	}
+	return out, nil
+}
+
+func geluKernel[T opFloat](dst, src []T, tanh bool) {
+	for i, x := range src {
+		dst[i] = T(gelu(float64(x), tanh))
+	}
+}
+
+// SymDiff returns the gradient with respect to x: grad ⊙ GELU'(x).
+func (op geluOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 1 {
+		return nil, errors.Errorf("%v: %d inputs, want 1", op, len(inputs))
+	}
+	dx, err := gorgonia.ApplyOp(geluDiffOp{tanh: op.tanh}, inputs[0], grad)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%v gradient", op)
+	}
+	return gorgonia.Nodes{dx}, nil
+}
+
+// geluDiffOp computes grad ⊙ GELU'(x) from x and grad.
+type geluDiffOp struct {
+	opTraits
+	tanh bool
+}
+
+func (op geluDiffOp) Arity() int    { return 2 }
+func (op geluDiffOp) Type() hm.Type { return binaryType() }
+func (op geluDiffOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	return inputShape(op, ds, 0)
+}
+func (op geluDiffOp) WriteHash(h hash.Hash) { writeOpHash(h, op.String()) }
+func (op geluDiffOp) Hashcode() uint32      { return opHashcode(op) }
+func (op geluDiffOp) String() string        { return geluOp{tanh: op.tanh}.String() + "Grad" }
+
+func (op geluDiffOp) Do(values ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.UsePreallocDo(nil, values...)
+}
+
+// UsePreallocDo computes into prealloc, or into a new tensor when prealloc is nil.
+func (op geluDiffOp) UsePreallocDo(prealloc gorgonia.Value, values ...gorgonia.Value) (gorgonia.Value, error) {
+	x, g, err := gradInputs(op, values)
+	if err != nil {
+		return nil, err
+	}
+	out, err := outputFor(op, prealloc, x.Dtype(), x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	if x.Dtype() == tensor.Float32 {
+		geluGradKernel(elems[float32](out), elems[float32](x), elems[float32](g), op.tanh)
+	} else {
+		geluGradKernel(elems[float64](out), elems[float64](x), elems[float64](g), op.tanh)
+	}
+	return out, nil
+}
+
+func geluGradKernel[T opFloat](dx, x, g []T, tanh bool) {
+	for i, xi := range x {
+		dx[i] = T(float64(g[i]) * geluDeriv(float64(xi), tanh))
+	}
+}

@@ -1,0 +1,199 @@
+package graph
+
+import (
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Softmax returns softmax(x) along the last axis of x,
+//
+//	y_i = exp(x_i − m) / Σ_j exp(x_j − m),  m = max_j x_j,
+//
+// for x of any rank ≥ 1 ([V], [N,V], [B,T,V], [B,H,T,T], …); y has the shape
+// of x (Bridle 1990, "Probabilistic interpretation of feedforward
+// classification network outputs"). Subtracting the row maximum keeps it
+// finite for large logits; mask attention scores with a large negative number
+// such as −1e9, not −inf (a row of −inf has no maximum and gives NaN, as in
+// PyTorch).
+//
+// Unlike gorgonia.SoftMax, it is never merged with LogSoftmax of the same
+// node (gorgonia v0.9.18 hashes both ops alike; see traps_test.go).
+func Softmax(x *gorgonia.Node) (*gorgonia.Node, error) {
+	return applySoftmax(x, false)
+}
+
+// LogSoftmax returns log softmax(x) along the last axis of x,
+//
+//	y_i = x_i − m − log Σ_j exp(x_j − m),  m = max_j x_j,
+//
+// for x of any rank ≥ 1; y has the shape of x. It is computed directly, not
+// as the logarithm of Softmax, so it stays finite where softmax underflows.
+func LogSoftmax(x *gorgonia.Node) (*gorgonia.Node, error) {
+	return applySoftmax(x, true)
+}
+
+func applySoftmax(x *gorgonia.Node, log bool) (*gorgonia.Node, error) {
+	op := softmaxOp{log: log}
+	if err := checkFloatNode(op.String(), x); err != nil {
+		return nil, err
+	}
+	y, err := gorgonia.ApplyOp(op, x)
+	return y, errors.Wrapf(err, "graph: %v", op)
+}
+
+// softmaxOp computes Softmax or, with log set, LogSoftmax along the last axis.
+type softmaxOp struct {
+	opTraits
+	log bool
+}
+
+func (op softmaxOp) Arity() int    { return 1 }
+func (op softmaxOp) Type() hm.Type { return unaryType() }
+func (op softmaxOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	return inputShape(op, ds, 0)
+}
+func (op softmaxOp) WriteHash(h hash.Hash) { writeOpHash(h, op.String()) }
+func (op softmaxOp) Hashcode() uint32      { return opHashcode(op) }
+func (op softmaxOp) DiffWRT(int) []bool    { return []bool{true} }
+
+func (op softmaxOp) String() string {
+	if op.log {
+		return "LogSoftmax"
+	}
+	return "Softmax"
+}
+
+func (op softmaxOp) Do(values ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.UsePreallocDo(nil, values...)
+}
+
+// UsePreallocDo computes into prealloc, or into a new tensor when prealloc is nil.
+func (op softmaxOp) UsePreallocDo(prealloc gorgonia.Value, values ...gorgonia.Value) (gorgonia.Value, error) {
+	if err := opInputs(op, values, 1); err != nil {
+		return nil, err
+	}
+	x, err := floatInput(op, values, 0)
+	if err != nil {
+		return nil, err
+	}
+	out, err := outputFor(op, prealloc, x.Dtype(), x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	v := x.Shape()[x.Dims()-1]
+	if x.Dtype() == tensor.Float32 {
+		softmaxRows(elems[float32](out), elems[float32](x), v, op.log)
+	} else {
+		softmaxRows(elems[float64](out), elems[float64](x), v, op.log)
+	}
+	return out, nil
+}
+
+// SymDiff returns the gradient with respect to x, computed from the output y.
+func (op softmaxOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 1 {
+		return nil, errors.Errorf("%v: %d inputs, want 1", op, len(inputs))
+	}
+	dx, err := gorgonia.ApplyOp(softmaxDiffOp{log: op.log}, output, grad)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%v gradient", op)
+	}
+	return gorgonia.Nodes{dx}, nil
+}
+
+// softmaxRows writes softmax (or log-softmax) of each run of v elements of src into dst.
+// dst may be src.
+func softmaxRows[T opFloat](dst, src []T, v int, log bool) {
+	for r := 0; r < len(src); r += v {
+		x, y := src[r:r+v], dst[r:r+v]
+		if log {
+			mx, logSum := logSumExp(x)
+			for i, xi := range x {
+				y[i] = T((float64(xi) - mx) - logSum)
+			}
+			continue
+		}
+		mx := rowMax(x)
+		var s float64
+		for i, xi := range x {
+			e := math.Exp(float64(xi) - mx)
+			y[i] = T(e)
+			s += e
+		}
+		inv := 1 / s
+		for i := range y {
+			y[i] = T(float64(y[i]) * inv)
+		}
+	}
+}
+
+// softmaxDiffOp computes the gradient of Softmax or LogSoftmax from the
+// output y and the output gradient g, row by row along the last axis:
+//
+//	softmax:     dx_i = y_i (g_i − Σ_j g_j y_j)
+//	log-softmax: dx_i = g_i − exp(y_i) Σ_j g_j
+type softmaxDiffOp struct {
+	opTraits
+	log bool
+}
+
+func (op softmaxDiffOp) Arity() int    { return 2 }
+func (op softmaxDiffOp) Type() hm.Type { return binaryType() }
+func (op softmaxDiffOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	return inputShape(op, ds, 0)
+}
+func (op softmaxDiffOp) WriteHash(h hash.Hash) { writeOpHash(h, op.String()) }
+func (op softmaxDiffOp) Hashcode() uint32      { return opHashcode(op) }
+func (op softmaxDiffOp) String() string        { return softmaxOp{log: op.log}.String() + "Grad" }
+
+func (op softmaxDiffOp) Do(values ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.UsePreallocDo(nil, values...)
+}
+
+// UsePreallocDo computes into prealloc, or into a new tensor when prealloc is nil.
+func (op softmaxDiffOp) UsePreallocDo(prealloc gorgonia.Value, values ...gorgonia.Value) (gorgonia.Value, error) {
+	y, g, err := gradInputs(op, values)
+	if err != nil {
+		return nil, err
+	}
+	out, err := outputFor(op, prealloc, y.Dtype(), y.Shape())
+	if err != nil {
+		return nil, err
+	}
+	v := y.Shape()[y.Dims()-1]
+	if y.Dtype() == tensor.Float32 {
+		softmaxGradRows(elems[float32](out), elems[float32](y), elems[float32](g), v, op.log)
+	} else {
+		softmaxGradRows(elems[float64](out), elems[float64](y), elems[float64](g), v, op.log)
+	}
+	return out, nil
+}
+
+// softmaxGradRows writes the gradient of each run of v elements into dx,
+// which may be y or g.
+func softmaxGradRows[T opFloat](dx, y, g []T, v int, log bool) {
+	for r := 0; r < len(y); r += v {
+		yr, gr, dr := y[r:r+v], g[r:r+v], dx[r:r+v]
+		var s float64
+		if log {
+			for _, gi := range gr {
+				s += float64(gi)
+			}
+			for i := range dr {
+				dr[i] = T(float64(gr[i]) - math.Exp(float64(yr[i]))*s)
+			}
+			continue
+		}
+		for i, gi := range gr {
+			s += float64(gi) * float64(yr[i])
+		}
+		for i := range dr {
+			dr[i] = T(float64(yr[i]) * (float64(gr[i]) - s))
+		}
+	}
+}

@@ -1,0 +1,19 @@
+//go:build openblas
+
+package graph
+
+// #cgo LDFLAGS: -lopenblas
+import "C"
+
+import (
+	"gonum.org/v1/netlib/blas/netlib"
+	"gorgonia.org/gorgonia"
+)
+
+// With the build tag "openblas" (cgo, Debian's libopenblas-dev), gorgonet
+// routes Gorgonia's and tensor's matrix products through OpenBLAS instead of
+// gonum's pure-Go BLAS. See GORGONIA-NOTES.md and BENCHMARKS.md.
+func init() { gorgonia.Use(netlib.Implementation{}) }
+
+// BLASName names the BLAS implementation this build uses.
+const BLASName = "openblas"

@@ -1,0 +1,286 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gorgonet/gorgonet/graph"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// CellKind selects the recurrent cell of an RNN.
+type CellKind int
+
+// The recurrent cells.
+const (
+	// Elman is the simple recurrent cell S_t = f(U·X_t + W·S_{t−1}) (Elman
+	// 1990), PyTorch's nn.RNN / nn.RNNCell.
+	Elman CellKind = iota
+	// LSTM is the long short-term memory cell (Hochreiter & Schmidhuber 1997,
+	// with the forget gate of Gers et al. 2000), PyTorch's nn.LSTM / nn.LSTMCell.
+	LSTM
+	// GRU is the gated recurrent unit (Cho et al. 2014), PyTorch's nn.GRU /
+	// nn.GRUCell.
+	GRU
+)
+
+// String returns "RNN", "LSTM" or "GRU".
+func (k CellKind) String() string {
+	switch k {
+	case Elman:
+		return "RNN"
+	case LSTM:
+		return "LSTM"
+	case GRU:
+		return "GRU"
+	}
+	return fmt.Sprintf("CellKind(%d)", int(k))
+}
+
+// gates returns the number of gate blocks G of the cell's weights [·, G·Hidden].
+func (k CellKind) gates() (int, error) {
+	switch k {
+	case Elman:
+		return 1, nil
+	case LSTM:
+		return 4, nil
+	case GRU:
+		return 3, nil
+	}
+	return 0, errors.Errorf("unknown cell kind %v", k)
+}
+
+// Cell is one step of a recurrent network: RNNCell, LSTMCell or GRUCell.
+// Forward maps an input x [B,In] and a state to the next state, whose H
+// [B,Hidden] is also the step's output.
+type Cell interface {
+	Kind() CellKind
+	Name() string
+	InputSize() int
+	HiddenSize() int
+	// Params returns weight_ih, weight_hh and, unless built with NoBias,
+	// bias_ih and bias_hh.
+	Params() []*graph.Param
+	Forward(x *gorgonia.Node, s State) (State, error)
+
+	// base returns the shared parameters.
+	base() *cellBase
+	// step computes the next state from xp, the input projection of the
+	// step (see cellBase.project), and the state s (H never nil).
+	step(xp *gorgonia.Node, s State) (State, error)
+}
+
+// cellBase holds what the three cells share: sizes and PyTorch's four
+// parameters, stored [in,out] with the gate blocks side by side along the
+// columns in PyTorch's order:
+//
+//	weight_ih [In, G·Hidden]      (PyTorch: [G·Hidden, In])
+//	weight_hh [Hidden, G·Hidden]  (PyTorch: [G·Hidden, Hidden])
+//	bias_ih, bias_hh [G·Hidden]
+//
+// so that PyTorch's tensors are the transposes of the weights, and the
+// biases are equal (see TorchStateDict).
+type cellBase struct {
+	WeightIH *graph.Param // "<name>.weight_ih<suffix>" [In, G·Hidden]
+	WeightHH *graph.Param // "<name>.weight_hh<suffix>" [Hidden, G·Hidden]
+	BiasIH   *graph.Param // "<name>.bias_ih<suffix>" [G·Hidden]; nil with NoBias
+	BiasHH   *graph.Param // "<name>.bias_hh<suffix>" [G·Hidden]; nil with NoBias
+	In       int          // input size
+	Hidden   int          // hidden (state) size
+	kind     CellKind
+	gates    int
+	m        *graph.Model
+	name     string
+	id       string // for error messages, e.g. `LSTMCell "rnn" (weight_ih_l1)`
+}
+
+// newCellBase creates the parameters of a cell of the given kind. Their names
+// are graph.Join(name, "weight_ih"+suffix) and so on: suffix "" gives the
+// names of PyTorch's *Cell modules, "_l0", "_l0_reverse" those of nn.LSTM.
+// Every parameter is drawn from U(−1/√Hidden, 1/√Hidden) unless WeightInit
+// or BiasInit say otherwise; NoBias leaves out both biases.
+func newCellBase(m *graph.Model, kind CellKind, name, suffix string, in, hidden int, opts []Option) (*cellBase, error) {
+	id := layerID(kind.String()+"Cell", name)
+	if suffix != "" {
+		id = fmt.Sprintf("%s (layer %s)", id, suffix[1:])
+	}
+	if m == nil {
+		return nil, errors.Errorf("layers: %s: nil model", id)
+	}
+	if err := checkPositive(id, "input and hidden sizes", in, hidden); err != nil {
+		return nil, err
+	}
+	g, err := kind.gates()
+	if err != nil {
+		return nil, errors.Wrapf(err, "layers: %s", id)
+	}
+	a := 1 / math.Sqrt(float64(hidden))
+	o := applyOptions(options{weightInit: graph.Uniform(-a, a), biasInit: graph.Uniform(-a, a)}, opts)
+	c := &cellBase{In: in, Hidden: hidden, kind: kind, gates: g, m: m, name: name, id: id}
+	specs := []struct {
+		p     **graph.Param
+		what  string
+		shape tensor.Shape
+		init  graph.Initializer
+	}{
+		{&c.WeightIH, "weight_ih", tensor.Shape{in, g * hidden}, o.weightInit},
+		{&c.WeightHH, "weight_hh", tensor.Shape{hidden, g * hidden}, o.weightInit},
+		{&c.BiasIH, "bias_ih", tensor.Shape{g * hidden}, o.biasInit},
+		{&c.BiasHH, "bias_hh", tensor.Shape{g * hidden}, o.biasInit},
+	}
+	for i, s := range specs {
+		if i >= 2 && o.noBias {
+			break
+		}
+		if *s.p, err = m.NewParam(graph.Join(name, s.what+suffix), s.shape, s.init); err != nil {
+			return nil, errors.Wrapf(err, "layers: %s", id)
+		}
+	}
+	return c, nil
+}
+
+func (c *cellBase) base() *cellBase { return c }
+
+// Kind returns the kind of the cell.
+func (c *cellBase) Kind() CellKind { return c.kind }
+
+// Name returns the name the cell was created with.
+func (c *cellBase) Name() string { return c.name }
+
+// InputSize returns the size In of the input vectors.
+func (c *cellBase) InputSize() int { return c.In }
+
+// HiddenSize returns the size of the hidden state.
+func (c *cellBase) HiddenSize() int { return c.Hidden }
+
+// Params returns weight_ih, weight_hh and, unless built with NoBias, bias_ih
+// and bias_hh.
+func (c *cellBase) Params() []*graph.Param {
+	ps := []*graph.Param{c.WeightIH, c.WeightHH}
+	if c.BiasIH != nil {
+		ps = append(ps, c.BiasIH, c.BiasHH)
+	}
+	return ps
+}
+
+// project returns the input part of every gate for x [N,In]: x·weight_ih +
+// bias_ih, [N, G·Hidden], plus bias_hh for RNN and LSTM cells, where it is
+// added to the same sums anyway (a GRU adds bias_hh inside its reset gate).
+// Computing it for all N = B·T rows at once keeps it out of the recurrence.
+func (c *cellBase) project(x *gorgonia.Node) (*gorgonia.Node, error) {
+	xw, err := gorgonia.Mul(x, c.WeightIH.Node())
+	if err != nil {
+		return nil, errors.Wrapf(err, "layers: %s: x·weight_ih of %v and %v", c.id, x.Shape(), c.WeightIH.Shape())
+	}
+	if c.BiasIH == nil {
+		return xw, nil
+	}
+	b := c.BiasIH.Node()
+	if c.kind != GRU {
+		if b, err = gorgonia.Add(b, c.BiasHH.Node()); err != nil {
+			return nil, errors.Wrapf(err, "layers: %s: bias_ih + bias_hh", c.id)
+		}
+	}
+	y, err := gorgonia.BroadcastAdd(xw, b, nil, []byte{0})
+	return y, errors.Wrapf(err, "layers: %s: adding the input bias", c.id)
+}
+
+// recurrent returns h·weight_hh [B, G·Hidden].
+func (c *cellBase) recurrent(h *gorgonia.Node) (*gorgonia.Node, error) {
+	y, err := gorgonia.Mul(h, c.WeightHH.Node())
+	return y, errors.Wrapf(err, "layers: %s: h·weight_hh of %v and %v", c.id, h.Shape(), c.WeightHH.Shape())
+}
+
+// gate returns gate block k, [B,Hidden], of x [B, G·Hidden]. It is cut with
+// graph.Narrow: gorgonia's Slice would merge the blocks of a cell with 256
+// hidden units, which lie 256 columns apart.
+func (c *cellBase) gate(x *gorgonia.Node, k, blocks int) (*gorgonia.Node, error) {
+	y, err := graph.Narrow(x, 1, k*c.Hidden, blocks*c.Hidden)
+	return y, errors.Wrapf(err, "layers: %s: gate block %d", c.id, k)
+}
+
+// cellForward is Cell.Forward shared by the cells: it checks the shapes, fills a
+// zero state and runs one step of cell.
+func cellForward(cell Cell, x *gorgonia.Node, s State) (State, error) {
+	c := cell.base()
+	if err := checkInput(c.id, x, c.m.Dtype(), []string{"B"}, c.In); err != nil {
+		return State{}, err
+	}
+	batch := x.Shape()[0]
+	s, err := fillState(c, s, batch)
+	if err != nil {
+		return State{}, err
+	}
+	xp, err := c.project(x)
+	if err != nil {
+		return State{}, err
+	}
+	return cell.step(xp, s)
+}
+
+// fillState checks s for a batch of the given size and replaces a zero state
+// by zeros.
+func fillState(c *cellBase, s State, batch int) (State, error) {
+	if err := checkState(c.id, s, c.kind == LSTM, batch, c.Hidden, c.m.Dtype()); err != nil {
+		return State{}, err
+	}
+	if s.H == nil {
+		s.H = zeros(c.m, batch, c.Hidden)
+		if c.kind == LSTM {
+			s.C = s.H
+		}
+	}
+	return s, nil
+}
+
+// RNNCell is the Elman cell (Elman 1990, "Finding Structure in Time"), the
+// recurrent network S_t = f(U·X_t + W·S_{t−1}) with biases, PyTorch's
+// nn.RNNCell:
+//
+//	h' = f(x·weight_ih + bias_ih + h·weight_hh + bias_hh)
+//
+// with f = tanh by default. U and W are the transposes of weight_ih and
+// weight_hh in gorgonet's [in,out] layout.
+type RNNCell struct {
+	cellBase
+	act Activation
+}
+
+// NewRNNCell adds an Elman cell named name to m: input size in, hidden size
+// hidden, nonlinearity act (nil for Tanh; ReLU is PyTorch's other choice).
+// Parameters: "<name>.weight_ih" [in,hidden], "<name>.weight_hh"
+// [hidden,hidden], "<name>.bias_ih" and "<name>.bias_hh" [hidden], drawn from
+// U(−1/√hidden, 1/√hidden). Options: NoBias, WeightInit, BiasInit.
+func NewRNNCell(m *graph.Model, name string, in, hidden int, act Activation, opts ...Option) (*RNNCell, error) {
+	return newRNNCell(m, name, "", in, hidden, act, opts)
+}
+
+func newRNNCell(m *graph.Model, name, suffix string, in, hidden int, act Activation, opts []Option) (*RNNCell, error) {
+	b, err := newCellBase(m, Elman, name, suffix, in, hidden, opts)
+	if err != nil {
+		return nil, err
+	}
+	if act == nil {
+		act = Tanh
+	}
+	return &RNNCell{cellBase: *b, act: act}, nil
+}
+
+// Forward returns the next state for x [B,In] and state s (H [B,Hidden]; a
+// zero State stands for zeros).
+func (c *RNNCell) Forward(x *gorgonia.Node, s State) (State, error) { return cellForward(c, x, s) }
+
+func (c *RNNCell) step(xp *gorgonia.Node, s State) (State, error) {
+	hw, err := c.recurrent(s.H)
+	if err != nil {
+		return State{}, err
+	}
+	sum, err := gorgonia.Add(xp, hw)
+	if err != nil {
+		return State{}, errors.Wrapf(err, "layers: %s", c.id)
+	}
+	h, err := c.act(sum)
+	return State{H: h}, errors.Wrapf(err, "layers: %s: nonlinearity", c.id)
+}

@@ -139,3 +139,47 @@ func TestTrapByIndicesLastAxis(t *testing.T) {
 		})
 	}
 }
+
+// TestTrapInPlaceAddOverReshapedInput: gorgonia lets an elementwise op
+// overwrite its first operand once the operand has no later reader, but it
+// does not see that a Reshape of the operand shares its memory. With
+// h = x + z [B,T,D] (e.g. a LayerNorm's output after its bias) and y = h + Reshape(Reshape(h, [B·T,D])·W, [B,T,D]) —
+// a residual around a Linear, post-LN's shape — Add(h, …) overwrites h while
+// the backward pass of the matrix product still reads it through the
+// reshape: the gradient is wrong. Writing the residual as Add(…, h) is right;
+// layers' encoder and decoder layers do so.
+func TestTrapInPlaceAddOverReshapedInput(t *testing.T) {
+	build := func(residualFirst bool) GradCheckResult {
+		m := NewModel(Float64, 3)
+		x := opParam(t, m, tensor.Shape{2, 3, 4}, 1)
+		w, err := m.NewParam("w", tensor.Shape{4, 4}, Normal(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		z, err := m.NewParam("z", tensor.Shape{2, 3, 4}, Normal(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := gorgonia.Must(gorgonia.Add(x.Node(), z.Node()))
+		flat := gorgonia.Must(gorgonia.Reshape(h, tensor.Shape{6, 4}))
+		lin := gorgonia.Must(gorgonia.Reshape(gorgonia.Must(gorgonia.Mul(flat, w.Node())), tensor.Shape{2, 3, 4}))
+		var y *gorgonia.Node
+		if residualFirst {
+			y = gorgonia.Must(gorgonia.Add(h, lin))
+		} else {
+			y = gorgonia.Must(gorgonia.Add(lin, h))
+		}
+		loss := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.Square(y))))
+		res, err := GradCheck(m, loss, GradCheckOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := build(true); res.MaxRelError < 1e-3 {
+		t.Errorf("Add(h, Linear(h)) now has a right gradient (%v): the trap may be fixed", res)
+	}
+	if res := build(false); res.MaxRelError > 1e-6 {
+		t.Fatalf("Add(Linear(h), h) has a wrong gradient: %v", res)
+	}
+}

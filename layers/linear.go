@@ -46,31 +46,19 @@ func NewLinear(m *graph.Model, name string, in, out int, opts ...Option) (*Linea
 func (l *Linear) Name() string { return l.name }
 
 // Forward applies the layer to x of shape [N,In], [B,T,In] or [B,H,T,In] and
-// returns [N,Out], [B,T,Out] or [B,H,T,Out]: the leading axes are flattened,
-// multiplied by the weight, the bias is broadcast over the rows, and the
-// leading axes are restored.
+// returns [N,Out], [B,T,Out] or [B,H,T,Out]: x·W + b over the last axis, as
+// one graph.Affine operation (one matrix product over all leading axes; safe
+// inside a residual Add(x, Linear(x)), which gorgonia's Reshape+Mul is not).
 func (l *Linear) Forward(x *gorgonia.Node) (*gorgonia.Node, error) {
 	id := layerID("Linear", l.name)
 	if err := checkInput(id, x, l.Weight.Node().Dtype(), rowLayouts, l.In); err != nil {
 		return nil, err
 	}
-	s := x.Shape().Clone()
-	rowsN := s.TotalSize() / l.In
-	flat, err := reshape(x, tensor.Shape{rowsN, l.In})
-	if err != nil {
-		return nil, errors.Wrapf(err, "layers: %s", id)
-	}
-	y, err := gorgonia.Mul(flat, l.Weight.Node())
-	if err != nil {
-		return nil, errors.Wrapf(err, "layers: %s: x·W of %v and %v", id, flat.Shape(), l.Weight.Shape())
-	}
+	var b *gorgonia.Node
 	if l.Bias != nil {
-		if y, err = gorgonia.BroadcastAdd(y, l.Bias.Node(), nil, []byte{0}); err != nil {
-			return nil, errors.Wrapf(err, "layers: %s: adding the bias", id)
-		}
+		b = l.Bias.Node()
 	}
-	s[len(s)-1] = l.Out
-	y, err = reshape(y, s)
+	y, err := graph.Affine(x, l.Weight.Node(), b)
 	return y, errors.Wrapf(err, "layers: %s", id)
 }
 

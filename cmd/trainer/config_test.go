@@ -1,0 +1,123 @@
+package main
+
+import (
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestYAMLConfigEqualsJSON(t *testing.T) {
+	dir := t.TempDir()
+	yaml := writeFile(t, dir, "c.yaml", `# a tiny GRU language model
+---
+model:
+  kind: rnn_lm      # comment after a value
+  cell: "gru"
+  d_model: 32
+data:
+  path: 'my ''book''.txt'
+optim:
+  lr: 1e-3
+sample:
+  prompt: "Of the \"Rays\" #1"
+  temperature: 0.5
+`)
+	json := writeFile(t, dir, "c.json", `{"model": {"kind": "rnn_lm", "cell": "gru", "d_model": 32},
+ "data": {"path": "my 'book'.txt"}, "optim": {"lr": 0.001},
+ "sample": {"prompt": "Of the \"Rays\" #1", "temperature": 0.5}}`)
+	a, err := loadConfig(yaml, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := loadConfig(json, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("YAML and JSON differ:\n%+v\n%+v", a, b)
+	}
+	if a.Model.DModel != 32 || filepath.Base(a.Data.Path) != "my 'book'.txt" || a.Sample.Prompt != `Of the "Rays" #1` {
+		t.Errorf("YAML values: %+v", a)
+	}
+}
+
+func TestYAMLErrors(t *testing.T) {
+	cases := []struct{ name, text, want string }{
+		{"list", "model:\n  - 1\n", ":2: lists are not supported"},
+		{"flow mapping", "model: {kind: rnn_lm}\n", ":1: unsupported YAML value"},
+		{"tab indentation", "model:\n\tkind: rnn_lm\n", ":2: tabs are not allowed"},
+		{"bad indentation", "model:\n    kind: rnn_lm\n  d_model: 3\n", ":3: inconsistent indentation"},
+		{"indented top level", "  model:\n", ":1: inconsistent indentation"},
+		{"unknown key", "model:\n  kindd: rnn_lm\n", ":2: unknown key model.kindd; did you mean model.kind?"},
+		{"wrong type", "train:\n  steps: ten\n", `:2: key train.steps: invalid value "ten"`},
+		{"empty mapping", "model:\ntrain:\n  steps: 3\n", `:2: the mapping "model" above is empty`},
+		{"no colon", "model\n", `:1: expected "key: value"`},
+		{"unterminated quote", "sample:\n  prompt: \"abc\n", ":2: unterminated double-quoted value"},
+		{"empty file", "# nothing\n", "holds no keys"},
+		{"value for a group", "model: 3\n", ":1: model is a group of keys"},
+		{"scalar then children", "train:\n  steps: 3\n    kind: x\n", ":3: inconsistent indentation"},
+	}
+	dir := t.TempDir()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := writeFile(t, dir, strings.ReplaceAll(c.name, " ", "_")+".yml", c.text)
+			_, err := loadConfig(p, nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestResolveAndResumableKeys(t *testing.T) {
+	cfg, err := loadConfig("", []string{"train.steps=50"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Optim.Warmup != 5 || cfg.Optim.DecaySteps != 50 {
+		t.Errorf("warmup %d and decay_steps %d, want 5 and 50 derived from train.steps", cfg.Optim.Warmup, cfg.Optim.DecaySteps)
+	}
+	longer := cfg
+	longer.Train.Steps, longer.Sample.Seed = 500, 9
+	if err := checkResumable(cfg, longer); err != nil {
+		t.Errorf("more steps and another sample seed refused: %v", err)
+	}
+	changed := cfg
+	changed.Optim.LR = 1
+	if err := checkResumable(cfg, changed); err == nil || !strings.Contains(err.Error(), "optim.lr") {
+		t.Errorf("changing optim.lr on resume: %v", err)
+	}
+}
+
+func TestValidateNamesTheKey(t *testing.T) {
+	cases := []struct {
+		set, want string // want "" means valid
+	}{
+		{"model.dtype=float16", "model.dtype"},
+		{"model.layers=0", "model.layers: must be positive"},
+		{"model.hidden=-1", "model.hidden: must not be negative"},
+		{"model.heads=0", "model.heads: must be positive"},
+		{"model.positions=rotary", "model.positions"},
+		{"data.tokenizer=sentencepiece", "data.tokenizer"},
+		{"data.val_fraction=1", "data.val_fraction"},
+		{"optim.name=lion", "optim.name"},
+		{"optim.lr=0", "optim.lr: must be positive"},
+		{"optim.beta2=1", "optim.beta2"},
+		{"optim.min_lr=1", "optim.min_lr: 1 exceeds optim.lr"},
+		{"train.batch_size=0", "train.batch_size"},
+		{"train.keep=0", "train.keep"},
+		{"sample.top_p=1.5", "sample.top_p"},
+		{"model.activation=swish", "model.activation"},
+		{"model.cell=transformer", ""}, // a Transformer has no cell: the key is not checked
+	}
+	for _, c := range cases {
+		_, err := loadConfig("", []string{c.set})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.set, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: error %v, want one naming %q", c.set, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strings"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/gorgonet/gorgonet/internal/runlog"
+	"github.com/gorgonet/gorgonet/layers"
+)
+
+const inspectHelp = `
+Usage: trainer inspect RUN_DIR|CHECKPOINT [flags]
+
+Prints what a checkpoint holds: its step, losses, optimizer, tokenizer, the
+resolved configuration and the table of parameters (names as stored in the
+safetensors file), and a summary of the run's metrics.jsonl when it lies
+beside the checkpoint. For a run directory the latest step checkpoint is
+used.
+
+With --attention FILE.png (transformer_lm checkpoints) it also runs the model
+on --input and writes the causal self-attention weights of one layer and
+head (or their mean over heads, --head -1) as a heat map: queries down, keys
+across.
+
+Examples:
+  trainer inspect runs/default
+  trainer inspect runs/default/best.safetensors
+  trainer inspect runs/default --attention attn.png --input "The Rays of Light" --layer 1 --head 0
+`
+
+// cmdInspect describes a checkpoint.
+func cmdInspect(args []string, stdout, _ io.Writer) error {
+	fs := newFlags("inspect", inspectHelp, stdout)
+	attention := fs.String("attention", "", "write an attention heat map to this PNG `file` (transformer_lm)")
+	input := fs.String("input", "", "text the attention map is computed on (default: the checkpoint's sample.prompt)")
+	layer := fs.Int("layer", 0, "block whose attention is drawn")
+	head := fs.Int("head", 0, "attention head drawn; -1 draws the mean over heads")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	arg, err := oneArg(pos, "the run directory or checkpoint to inspect")
+	if err != nil {
+		return err
+	}
+	ck, net, err := openCheckpoint(arg, false)
+	if err != nil {
+		return err
+	}
+	describeCheckpoint(stdout, ck, net)
+	if *attention == "" {
+		return nil
+	}
+	tlm, ok := net.lm.(*transformerLM)
+	if !ok {
+		return errors.Errorf("--attention needs a transformer_lm checkpoint; %s holds a %s model", ck.path, ck.cfg.Model.Kind)
+	}
+	text := *input
+	if text == "" {
+		text = ck.cfg.Sample.Prompt
+	}
+	if text == "" {
+		return usagef("--attention needs --input TEXT (the checkpoint has no sample.prompt to use instead)")
+	}
+	return attentionMap(tlm, ck, text, *layer, *head, *attention, stdout)
+}
+
+// describeCheckpoint prints the content of a checkpoint.
+func describeCheckpoint(w io.Writer, ck *checkpoint, net *network) {
+	fmt.Fprintf(w, "checkpoint %s\n", ck.path)
+	fmt.Fprintf(w, "  model      %s (%s)\n", ck.cfg.Model.Kind, ck.cfg.Model.Dtype)
+	fmt.Fprintf(w, "  step       %d of %d\n", ck.step, ck.cfg.Train.Steps)
+	fmt.Fprintf(w, "  losses     train %s, validation %s, best validation %s\n", lossText(ck.trainLoss), lossText(ck.valLoss), lossText(ck.bestVal))
+	fmt.Fprintf(w, "  optimizer  %s, %d updates (%d state tensors)\n", ck.optim.Kind, ck.optim.Steps, len(ck.optim.Slots))
+	fmt.Fprintf(w, "  tokenizer  %s, %d ids\n", ck.tok.Kind(), ck.tok.VocabSize())
+	if !math.IsNaN(ck.elapsed) {
+		fmt.Fprintf(w, "  trained    %.1f s\n", ck.elapsed)
+	}
+	if err := printConfig(w, ck.cfg); err != nil {
+		fmt.Fprintf(w, "configuration: %v\n", err)
+	}
+	fmt.Fprintf(w, "parameters:\n%s", net.m.Summary())
+	metricsPath := filepath.Join(filepath.Dir(ck.path), metricsFile)
+	records, err := runlog.ReadMetricsFile(metricsPath)
+	if err != nil {
+		fmt.Fprintf(w, "metrics: none (%v)\n", err)
+		return
+	}
+	var train, val []runlog.Record
+	for _, r := range records {
+		if r.Split == runlog.Val {
+			val = append(val, r)
+		} else {
+			train = append(train, r)
+		}
+	}
+	fmt.Fprintf(w, "metrics %s: %d training and %d validation records\n", metricsPath, len(train), len(val))
+	if len(train) > 0 {
+		first, last := train[0], train[len(train)-1]
+		fmt.Fprintf(w, "  training loss %.4f at step %d → %.4f at step %d\n", first.Loss, first.Step, last.Loss, last.Step)
+	}
+	for _, r := range val {
+		fmt.Fprintf(w, "  validation loss %.4f at step %d\n", r.Loss, r.Step)
+	}
+}
+
+func lossText(x float64) string {
+	if math.IsNaN(x) {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f", x)
+}
+
+// attentionMap runs the LM on text in evaluation mode and draws the
+// self-attention weights of block layer (head, or the mean over heads when
+// head is −1) into pngPath.
+//
+// The LM is pre-LN (transformer.LM): block l attends over LN1(x_l), where
+// x_l is the output of the blocks before it applied to the embeddings.
+func attentionMap(t *transformerLM, ck *checkpoint, text string, layer, head int, pngPath string, out io.Writer) error {
+	lm := t.lm
+	ids := ck.tok.Encode(text)
+	cfg := lm.Config
+	switch {
+	case len(ids) == 0:
+		return errors.New("--input is empty")
+	case len(ids) > cfg.Context:
+		return errors.Errorf("--input has %d tokens, more than the model's context of %d", len(ids), cfg.Context)
+	case layer < 0 || layer >= cfg.Layers:
+		return errors.Errorf("--layer %d outside [0, %d)", layer, cfg.Layers)
+	case head < -1 || head >= cfg.Heads:
+		return errors.Errorf("--head %d outside [0, %d) (or -1 for the mean)", head, cfg.Heads)
+	}
+	m := lm.Model()
+	var weights *gorgonia.Node
+	err := inEvalMode(m, func() error {
+		in, err := m.IndexInput("inspect.idx", 1, len(ids))
+		if err != nil {
+			return err
+		}
+		x, err := lm.TokEmb.Forward(in)
+		if err != nil {
+			return err
+		}
+		if x, err = lm.PosEnc.Forward(x); err != nil {
+			return err
+		}
+		causal := layers.Mask{Causal: true}
+		for _, b := range lm.Blocks[:layer] {
+			if x, err = b.Forward(x, nil, causal, layers.Mask{}); err != nil {
+				return err
+			}
+		}
+		b := lm.Blocks[layer]
+		y, err := b.AttnNorm.Forward(x)
+		if err != nil {
+			return err
+		}
+		_, weights, err = b.Attn.Attend(y, y, causal)
+		return err
+	})
+	if err != nil {
+		return errors.Wrap(err, "building the attention graph")
+	}
+	prog, err := m.CompileForward(weights)
+	if err != nil {
+		return err
+	}
+	res, err := prog.Forward(map[string]tensor.Tensor{"inspect.idx": tensor.New(tensor.WithShape(1, len(ids)), tensor.WithBacking(ids))})
+	if err != nil {
+		return err
+	}
+	matrix := headMatrix(res[0], cfg.Heads, len(ids), head)
+	labels := make([]string, len(ids))
+	for i, id := range ids {
+		s, _ := ck.tok.Decode([]int{id})
+		labels[i] = tokenLabel(s)
+	}
+	which := fmt.Sprintf("head %d", head)
+	if head < 0 {
+		which = "mean of heads"
+	}
+	title := fmt.Sprintf("layer %d, %s, step %d", layer, which, ck.step)
+	if err := runlog.PlotHeatmap(matrix, labels, labels, title, pngPath); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "attention of layer %d (%s) on %q written to %s\n", layer, which, text, pngPath)
+	return nil
+}
+
+// headMatrix extracts the [T,T] weights of one head (or their mean, head
+// −1) from weights [1,H,T,T].
+func headMatrix(w *tensor.Dense, heads, T, head int) [][]float64 {
+	vals := make([]float64, heads*T*T)
+	switch d := w.Data().(type) {
+	case []float32:
+		for i, v := range d {
+			vals[i] = float64(v)
+		}
+	case []float64:
+		copy(vals, d)
+	}
+	m := make([][]float64, T)
+	for i := range m {
+		m[i] = make([]float64, T)
+		for j := range m[i] {
+			if head >= 0 {
+				m[i][j] = vals[(head*T+i)*T+j]
+				continue
+			}
+			for h := 0; h < heads; h++ {
+				m[i][j] += vals[(h*T+i)*T+j] / float64(heads)
+			}
+		}
+	}
+	return m
+}
+
+// tokenLabel makes a token readable as an axis label in the plot's Latin
+// font: a space shows as a middle dot, line breaks and tabs as \n and \t.
+func tokenLabel(s string) string {
+	r := strings.NewReplacer(" ", "\u00b7", "\n", `\n`, "\t", `\t`)
+	return r.Replace(s)
+}

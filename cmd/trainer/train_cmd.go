@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+const trainHelp = `
+Usage: trainer train [flags]
+       trainer [flags]
+
+Trains the model the configuration describes: the defaults (a tiny
+character-level Transformer LM on Newton's Opticks), changed by a JSON or
+YAML file (--config) and then by --set key=value overrides, validated before
+anything starts. The resolved configuration is printed and stored in every
+checkpoint and in RUN_DIR/config.json.
+
+The run directory (--out, default runs/default) receives:
+  ckpt-NNNNNN.safetensors  checkpoints every train.save_every steps and at the
+                           end (the last train.keep are kept)
+  best.safetensors         the checkpoint with the lowest validation loss
+  metrics.jsonl            one JSON record per logged step and per validation
+  loss.png                 training and validation loss curves
+  config.json, tokenizer.json
+An explicit --out that is not empty is refused unless --force (which deletes
+the trainer's files in it); without --out a busy runs/default makes the run
+go to runs/default-2, -3, … instead. Ctrl-C saves a checkpoint and stops
+(status 130); "trainer resume RUN_DIR" continues exactly. A loss that becomes
+NaN or infinite stops the run (status 1), keeping the last good checkpoint.
+
+Configuration keys (see README.md for all): model.kind (transformer_lm,
+transformer_seq2seq, rnn_lm, rnn_seq2seq), model.d_model, model.heads,
+model.layers, model.context, model.dropout, model.cell (rnn, lstm, gru),
+data.path, data.tokenizer (char, word, bpe), optim.name, optim.lr,
+optim.schedule, optim.warmup, train.steps, train.batch_size, train.seed, …
+
+Examples:
+  trainer
+  trainer train --set train.steps=100 --out runs/quick
+  trainer train --config examples.yaml --set model.d_model=128 --force
+  trainer train --set model.kind=rnn_lm --set model.cell=gru --set data.path=book.txt
+  trainer train --set model.kind=transformer_seq2seq --set data.task=reverse
+  trainer train --set model.kind=transformer_seq2seq --set data.path=pairs.tsv
+`
+
+// cmdTrain trains a model from a configuration.
+func cmdTrain(args []string, stdout, _ io.Writer) error {
+	fs := newFlags("train", trainHelp, stdout)
+	configPath := fs.String("config", "", "configuration `file`, JSON or YAML (.yaml, .yml)")
+	var sets setFlags
+	fs.Var(&sets, "set", "override a configuration key, `key=value` (repeatable), e.g. model.d_model=128")
+	out := fs.String("out", "", "run `directory` (default "+defaultRunDir+", or the first free "+defaultRunDir+"-N)")
+	force := fs.Bool("force", false, "overwrite the run directory's checkpoints and metrics")
+	resumeFlag := fs.Bool("resume", false, "continue the run in --out instead (same as `trainer resume DIR`)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected arguments %q (flags start with --)", pos)
+	}
+	if *resumeFlag {
+		if *out == "" || *configPath != "" {
+			return usagef("--resume needs --out RUN_DIR and takes no --config (the configuration comes from the checkpoint)")
+		}
+		return resume(*out, sets, *force, stdout)
+	}
+	intr := watchInterrupts(stdout)
+	defer intr.stop()
+	cfg, err := loadConfig(*configPath, sets)
+	if err != nil {
+		return err
+	}
+	if err := printConfig(stdout, cfg); err != nil {
+		return err
+	}
+	r, err := newRun(cfg, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "data: %s\n", r.task.describe())
+	summary := strings.Split(strings.TrimSpace(r.net.m.Summary()), "\n")
+	fmt.Fprintf(stdout, "model: %s, %s\n", cfg.Model.Kind, summary[len(summary)-1])
+	explicit := *out != ""
+	if !explicit {
+		*out = defaultRunDir
+	}
+	dir, err := prepareRunDir(*out, explicit, *force)
+	if err != nil {
+		return err
+	}
+	if err := writeRunFiles(dir, r); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "run directory: %s\n", dir)
+	if err := trainLoop(r, dir, stdout, intr, false); err != nil {
+		return err
+	}
+	return finalSample(r, stdout)
+}

@@ -67,7 +67,7 @@ func benchStep(b *testing.B, cell layers.CellKind) {
 // over the whole validation split after step 2000 (target ≤ 1.65), the mean
 // step time and the wall time, and logs a sample. One complete run per b.N:
 //
-//	go test ./models/rnn -run '^$' -bench LSTMShakespeare -benchtime 1x -timeout 3h
+//	go test ./models/rnn -run '^$' -bench LSTMShakespeare -benchtime 1x -timeout 3h -v
 func BenchmarkLSTMShakespeare(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		res := shakespeareRun{Cell: layers.LSTM, Embed: 256, Hidden: 256, Batch: 32, BPTT: 64, Steps: 2000,

@@ -17,7 +17,7 @@ var babyGPTSteps = flag.Int("babygpt.steps", 2000, "training steps of BenchmarkB
 // seconds per training step and the wall time; the log holds the loss curve
 // and a sample. Run it with
 //
-//	go test ./models/transformer -run '^$' -bench BabyGPT -benchtime 1x -timeout 3h
+//	go test ./models/transformer -run '^$' -bench 'BabyGPT$' -benchtime 1x -timeout 3h -v
 //
 // and add -args -babygpt.steps=200 for a short run.
 func BenchmarkBabyGPT(b *testing.B) {

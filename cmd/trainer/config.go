@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/gorgonet/gorgonet/models/sampling"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -115,6 +116,11 @@ type SampleConfig struct {
 	TopK        int     `json:"top_k"`       // 0 keeps every token
 	TopP        float64 `json:"top_p"`       // nucleus; 0 or 1 keeps every token
 	Seed        uint64  `json:"seed"`
+}
+
+// sampling returns the decoding settings of s for the models' Generate.
+func (s SampleConfig) sampling() sampling.Sampling {
+	return sampling.Sampling{Temperature: s.Temperature, TopK: s.TopK, TopP: s.TopP, Seed: s.Seed}
 }
 
 // defaultConfig is the configuration of `trainer` without arguments: a tiny

@@ -95,7 +95,7 @@ func (t *transformerLM) generate(prompt []int, n int, s SampleConfig) ([]int, er
 	if len(prompt) > ctx-1 {
 		prompt = prompt[len(prompt)-(ctx-1):]
 	}
-	smp := transformer.Sampling{Temperature: s.Temperature, TopK: s.TopK, TopP: s.TopP, Seed: s.Seed}
+	smp := s.sampling()
 	first := min(n, ctx-len(prompt))
 	out, err := t.lm.Generate(prompt, first, smp)
 	if err != nil {
@@ -209,8 +209,5 @@ func (e *rnnLMEval) loss(inputs, targets *tensor.Dense) (float64, error) {
 }
 
 func (r *rnnLM) generate(prompt []int, n int, s SampleConfig) ([]int, error) {
-	if s.TopP != 0 && s.TopP != 1 {
-		return nil, errors.Errorf("sample.top_p %v: nucleus sampling is not available for rnn_lm models (use top_k)", s.TopP)
-	}
-	return r.lm.Generate(prompt, n, rnn.Sampling{Temperature: s.Temperature, TopK: s.TopK, Seed: s.Seed})
+	return r.lm.Generate(prompt, n, s.sampling())
 }

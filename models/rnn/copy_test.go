@@ -1,6 +1,7 @@
 package rnn
 
 import (
+	"github.com/gorgonet/gorgonet/models/sampling"
 	"testing"
 
 	"github.com/gorgonet/gorgonet/datasets"
@@ -98,7 +99,7 @@ func (c copyRun) run(t testing.TB) copyResult {
 			for v := range logits {
 				logits[v] = valueAt(outs[0], (s*evalBatch+b)*V+v)
 			}
-			if argmax(logits) == tg.Ints()[b*T+s] {
+			if sampling.Argmax(logits) == tg.Ints()[b*T+s] {
 				right++
 			}
 			total++

@@ -2,6 +2,7 @@ package rnn
 
 import (
 	"fmt"
+	"github.com/gorgonet/gorgonet/models/sampling"
 
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/layers"
@@ -179,7 +180,7 @@ func (s *Seq2Seq) Greedy(src [][]int, maxLen int) ([][]int, error) {
 			for v := range logits {
 				logits[v] = valueAt(outs[0], r*len(logits)+v)
 			}
-			id := argmax(logits)
+			id := sampling.Argmax(logits)
 			if id == s.Config.EOSID {
 				done[r] = true
 				left--

@@ -1,83 +1,17 @@
 package rnn
 
 import (
-	"math"
-	"math/rand/v2"
-	"sort"
-
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/models/sampling"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // Sampling says how LM.Generate picks each next token from the model's
-// logits. The zero value is greedy decoding.
-type Sampling struct {
-	// Temperature divides the logits before the softmax: below 1 sharpens,
-	// above 1 flattens the distribution. 0 means greedy: always the most
-	// likely token (the lowest id among equals), no randomness.
-	Temperature float64
-	// TopK keeps only the K most likely tokens (Fan et al. 2018); 0 keeps all.
-	TopK int
-	// Seed seeds the random draws: the same seed, model and prompt give the
-	// same tokens.
-	Seed uint64
-}
-
-// Validate returns an error naming an invalid field of s, or nil.
-func (s Sampling) Validate() error {
-	switch {
-	case !(s.Temperature >= 0) || math.IsInf(s.Temperature, 0):
-		return errors.Errorf("rnn: Sampling: Temperature %v must be ≥ 0 and finite", s.Temperature)
-	case s.TopK < 0:
-		return errors.Errorf("rnn: Sampling: TopK %d is negative", s.TopK)
-	}
-	return nil
-}
-
-// draw returns the token drawn from logits as s says, using rng.
-func (s Sampling) draw(logits []float64, rng *rand.Rand) int {
-	if s.Temperature == 0 {
-		return argmax(logits)
-	}
-	order := make([]int, len(logits))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return logits[order[a]] > logits[order[b]] })
-	keep := len(order)
-	if s.TopK > 0 && s.TopK < keep {
-		keep = s.TopK
-	}
-	probs := make([]float64, 0, keep)
-	top := logits[order[0]]
-	var sum float64
-	for _, id := range order[:keep] {
-		p := math.Exp((logits[id] - top) / s.Temperature)
-		probs = append(probs, p)
-		sum += p
-	}
-	u := rng.Float64() * sum
-	for i, p := range probs {
-		if u < p {
-			return order[i]
-		}
-		u -= p
-	}
-	return order[keep-1] // rounding left u ≥ the last probability
-}
-
-// argmax returns the index of the largest of values (the first among equals).
-func argmax(values []float64) int {
-	best := 0
-	for i, v := range values {
-		if v > values[best] {
-			best = i
-		}
-	}
-	return best
-}
+// logits (temperature, top-k, top-p, seed); the zero value is greedy
+// decoding. It is package sampling's type, shared with the Transformer LM.
+type Sampling = sampling.Sampling
 
 // generator is the forward program LM.Generate runs: one token of one
 // sequence in, its logits and the next state out, built in evaluation mode.
@@ -155,10 +89,10 @@ func (lm *LM) Generate(prompt []int, n int, s Sampling) ([]int, error) {
 			return nil, errors.Wrap(err, "rnn: LM.Generate")
 		}
 	}
-	rng := rand.New(rand.NewPCG(s.Seed, 0x726e_6e73))
+	smp := sampling.NewSampler(s)
 	out := make([]int, 0, n)
 	for len(out) < n {
-		id := s.draw(g.logits, rng)
+		id := smp.Next(g.logits)
 		out = append(out, id)
 		if len(out) < n {
 			if err := g.next(id); err != nil {

@@ -2,6 +2,7 @@ package transformer
 
 import (
 	"fmt"
+	"github.com/gorgonet/gorgonet/models/sampling"
 	"math"
 	"sort"
 
@@ -157,7 +158,7 @@ func (s *Seq2Seq) Greedy(src [][]int, maxLen int) ([][]int, error) {
 			if done[r] {
 				return
 			}
-			next := argmax(logProbs)
+			next := sampling.Argmax(logProbs)
 			if next == s.Config.EOSID {
 				done[r] = true
 				left--

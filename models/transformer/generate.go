@@ -2,6 +2,7 @@ package transformer
 
 import (
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/models/sampling"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -75,7 +76,7 @@ func (lm *LM) Generate(prompt []int, n int, s Sampling) ([]int, error) {
 	}
 	clear(p.ids)
 	copy(p.ids, prompt)
-	smp := newSampler(s)
+	smp := sampling.NewSampler(s)
 	row := make([]float64, lm.Config.Vocab)
 	out := make([]int, 0, n)
 	for pos := len(prompt); pos < len(prompt)+n; pos++ {
@@ -86,7 +87,7 @@ func (lm *LM) Generate(prompt []int, n int, s Sampling) ([]int, error) {
 		// The logits at pos−1 predict the token at pos; the ids after it
 		// (zeros) are hidden from them by the causal mask.
 		copyRow(row, res[0], (pos-1)*lm.Config.Vocab)
-		next := smp.next(row)
+		next := smp.Next(row)
 		p.ids[pos] = next
 		out = append(out, next)
 	}

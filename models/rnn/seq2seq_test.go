@@ -264,7 +264,7 @@ func (c reverseRun) run(t testing.TB) reverseResult {
 // ≥ 95% exact matches on held-out sequences (the full run is
 // BenchmarkSeq2SeqReverse).
 func TestSeq2SeqReverse(t *testing.T) {
-	res := reverseRun{MinLen: 3, MaxLen: 5, Symbols: 6, Hidden: 32, Batch: 32, Steps: 300, LR: 2e-2, Attention: Luong, Eval: 200}.run(t)
+	res := reverseRun{MinLen: 3, MaxLen: 5, Symbols: 6, Hidden: 32, Batch: 32, Steps: 500, LR: 1e-2, Attention: Luong, Eval: 200}.run(t)
 	t.Logf("exact match %.3f, last loss %.4f", res.ExactMatch, res.Loss)
 	if res.ExactMatch < 0.95 {
 		t.Fatalf("exact match %.3f, want ≥ 0.95", res.ExactMatch)

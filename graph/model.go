@@ -34,9 +34,12 @@ type Model struct {
 	inputs  map[string]*gorgonia.Node
 	// indexLimits bounds the values of integer inputs (LimitIndices).
 	indexLimits map[*gorgonia.Node]int
-	training    bool
-	compiled    bool // Grad has been taken on g (gorgonia allows it once per graph)
-	nextOpID    uint64
+	// paramLimit caps the parameters' elements in all (0: no cap);
+	// paramElems counts them (SetParamLimit).
+	paramLimit, paramElems int
+	training               bool
+	compiled               bool // Grad has been taken on g (gorgonia allows it once per graph)
+	nextOpID               uint64
 }
 
 // NewModel returns an empty model whose parameters and computations use dtype

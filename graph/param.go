@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"math"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -75,6 +76,9 @@ func (m *Model) NewParam(name string, shape tensor.Shape, init Initializer) (*Pa
 	if init == nil {
 		return nil, errors.Errorf("graph: parameter %q: nil initializer", name)
 	}
+	if err := m.checkParamLimit(name, shape); err != nil {
+		return nil, err
+	}
 	values, err := init.Init(m.initRNG, shape)
 	if err != nil {
 		return nil, errors.Wrapf(err, "graph: initialising parameter %q", name)
@@ -101,9 +105,10 @@ func (m *Model) addParam(name string, shape tensor.Shape, values []float64) (*Pa
 	if m.compiled {
 		return nil, errors.Errorf("graph: parameter %q added after the training program was compiled", name)
 	}
-	if err := checkShape(shape); err != nil {
-		return nil, errors.Wrapf(err, "graph: parameter %q", name)
+	if err := m.checkParamLimit(name, shape); err != nil {
+		return nil, err
 	}
+	m.paramElems += shape.TotalSize()
 	t := tensor.New(tensor.WithShape(shape.Clone()...), tensor.WithBacking(m.castSlice(values)))
 	node := gorgonia.NewTensor(m.g, m.dtype, len(shape), gorgonia.WithShape(shape.Clone()...),
 		gorgonia.WithName(name), gorgonia.WithValue(t))
@@ -132,6 +137,33 @@ func (m *Model) castSlice(values []float64) interface{} {
 		return out
 	}
 	return values
+}
+
+// SetParamLimit caps the number of elements of all the model's parameters
+// together (0, the default: no cap). A NewParam or NewParamFrom that would
+// pass the cap fails before it allocates anything, so that a model built from
+// an untrusted description, such as the configuration stored in a
+// checkpoint, allocates no more than the checkpoint's own tensors hold.
+func (m *Model) SetParamLimit(elems int) { m.paramLimit = elems }
+
+// checkParamLimit checks shape (see checkShape) and that a parameter of that
+// shape keeps the model within its limit, without overflowing.
+func (m *Model) checkParamLimit(name string, shape tensor.Shape) error {
+	if err := checkShape(shape); err != nil {
+		return errors.Wrapf(err, "graph: parameter %q", name)
+	}
+	limit := m.paramLimit
+	if limit <= 0 {
+		limit = math.MaxInt
+	}
+	room := limit - m.paramElems
+	for _, d := range shape {
+		if room /= d; room == 0 {
+			return errors.Errorf("graph: parameter %q of shape %v would take the model past its limit of %d parameter elements (%d used)",
+				name, shape, limit, m.paramElems)
+		}
+	}
+	return nil
 }
 
 func checkShape(shape tensor.Shape) error {

@@ -194,7 +194,7 @@ func readCheckpoint(path string) (*checkpoint, error) {
 
 // loadNetwork builds the checkpoint's model and loads its parameters.
 func (ck *checkpoint) loadNetwork() (*network, error) {
-	n, err := buildNetwork(ck.cfg, ck.tok.VocabSize())
+	n, err := buildNetwork(ck.cfg, ck.tok.VocabSize(), ck.paramElems())
 	if err != nil {
 		return nil, errors.Wrapf(err, "checkpoint %s", ck.path)
 	}
@@ -202,6 +202,20 @@ func (ck *checkpoint) loadNetwork() (*network, error) {
 		return nil, errors.Wrapf(err, "checkpoint %s", ck.path)
 	}
 	return n, nil
+}
+
+// paramElems returns the number of parameter elements the checkpoint holds,
+// the most a model built from its configuration may have; 0 for no
+// checkpoint (ck nil).
+func (ck *checkpoint) paramElems() int {
+	if ck == nil {
+		return 0
+	}
+	n := 0
+	for _, t := range ck.params {
+		n += t.Shape().TotalSize()
+	}
+	return max(n, 1)
 }
 
 // Files of a run directory.
@@ -288,6 +302,27 @@ func pruneCheckpoints(dir string, keep int) error {
 			return errors.Wrap(err, "removing an old checkpoint")
 		}
 		steps = steps[1:]
+	}
+	return nil
+}
+
+// removeUnfinishedWrites deletes the temporary files that a crash in the
+// middle of an atomic write of one of the trainer's files left in dir
+// (graph.WriteFileAtomic names them ".NAME.tmp-*"); the files they were to
+// replace are intact.
+func removeUnfinishedWrites(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return errors.Wrap(err, "listing the run directory")
+	}
+	for _, e := range entries {
+		name, _, ok := strings.Cut(strings.TrimPrefix(e.Name(), "."), ".tmp-")
+		if !ok || !strings.HasPrefix(e.Name(), ".") || !e.Type().IsRegular() || !isTrainerFile(name) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			return errors.Wrap(err, "removing the temporary file of an unfinished write")
+		}
 	}
 	return nil
 }

@@ -78,7 +78,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		if c.name != name {
 			continue
 		}
-		err := c.run(args, stdout, stderr)
+		err := runAsRank(c.name, c.run, args, stdout, stderr)
 		switch {
 		case err == nil:
 			return 0

@@ -75,9 +75,13 @@ func dtypeOf(name string) tensor.Dtype {
 }
 
 // buildNetwork builds the model cfg describes for a vocabulary of vocab ids.
-func buildNetwork(cfg Config, vocab int) (*network, error) {
+// paramLimit, when positive, caps its parameter elements (see
+// graph.Model.SetParamLimit): a checkpoint's configuration is untrusted and
+// must not make the trainer allocate more than the checkpoint holds.
+func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 	mc := cfg.Model
 	m := graph.NewModel(dtypeOf(mc.Dtype), cfg.Train.Seed)
+	m.SetParamLimit(paramLimit)
 	var act layers.Activation
 	if mc.Activation != "" {
 		var err error

@@ -59,12 +59,15 @@ func resume(arg string, sets []string, force bool, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
+	dir := rankDir(filepath.Dir(path))
 	ck, err := readCheckpoint(path)
 	if err != nil {
 		return err
 	}
 	if err := checkLaterCheckpoints(dir, ck.step, force); err != nil {
+		return err
+	}
+	if err := removeUnfinishedWrites(dir); err != nil {
 		return err
 	}
 	cfg := ck.cfg

@@ -84,7 +84,7 @@ func newRun(cfg Config, ck *checkpoint) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.net, err = buildNetwork(cfg, r.tok.VocabSize()); err != nil {
+	if r.net, err = buildNetwork(cfg, r.tok.VocabSize(), ck.paramElems()); err != nil {
 		return nil, err
 	}
 	if lm != nil {
@@ -98,10 +98,14 @@ func newRun(cfg Config, ck *checkpoint) (*run, error) {
 	if r.opt, r.sched, err = buildOptimizer(cfg); err != nil {
 		return nil, err
 	}
+	r.opt = parallelOptimizer(r.opt)
 	if ck != nil {
 		if err := r.restore(ck); err != nil {
 			return nil, errors.Wrapf(err, "resuming from %s", ck.path)
 		}
+	}
+	if err := syncReplicas(r); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

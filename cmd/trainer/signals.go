@@ -15,8 +15,12 @@ import (
 // atomically, so even then none is left half-written).
 type interrupter struct {
 	requested atomic.Bool
-	ch        chan os.Signal
-	done      chan struct{}
+	// With several ranks (deferred), interrupted reports the stop the ranks
+	// agreed on (agreed), set by agreeStep in parallel.go.
+	deferred bool
+	agreed   atomic.Bool
+	ch       chan os.Signal
+	done     chan struct{}
 }
 
 // exitInterrupted is the exit status of a run stopped by a signal (128+2,
@@ -26,6 +30,7 @@ const exitInterrupted = 130
 // watchInterrupts starts watching for SIGINT and SIGTERM; messages go to w.
 func watchInterrupts(w io.Writer) *interrupter {
 	in := &interrupter{ch: make(chan os.Signal, 2), done: make(chan struct{})}
+	parallelInterrupts(in)
 	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		for {
@@ -51,4 +56,9 @@ func (in *interrupter) stop() {
 }
 
 // interrupted reports whether a stop was requested.
-func (in *interrupter) interrupted() bool { return in != nil && in.requested.Load() }
+func (in *interrupter) interrupted() bool {
+	if in != nil && in.deferred {
+		return in.agreed.Load()
+	}
+	return in != nil && in.requested.Load()
+}

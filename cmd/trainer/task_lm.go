@@ -91,7 +91,7 @@ func newLMTask(cfg Config, net lmNet, data *lmData) (*lmTask, error) {
 		return nil, errors.Errorf("data.path %s: %d training tokens make %d streams (train.batch_size) of %d tokens, fewer than model.context %d; lower train.batch_size or model.context",
 			data.source, len(data.train), B, (len(data.train)-1)/B, T)
 	}
-	batcher, err := datasets.NewLMBatcher(data.train, datasets.LMConfig{BatchSize: B, SeqLen: T, Mode: mode, Seed: cfg.Train.Seed})
+	batcher, err := datasets.NewLMBatcher(data.train, datasets.LMConfig{BatchSize: globalRows(B), SeqLen: T, Mode: mode, Seed: cfg.Train.Seed})
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func newLMTask(cfg Config, net lmNet, data *lmData) (*lmTask, error) {
 		return nil, errors.Wrap(err, "compiling the training program")
 	}
 	if data.val != nil {
-		if t.eval, err = net.compileEval(B, T); err != nil {
+		if t.eval, err = net.compileEval(globalRows(B), T); err != nil {
 			return nil, errors.Wrap(err, "compiling the validation program")
 		}
 	}
@@ -108,15 +108,19 @@ func newLMTask(cfg Config, net lmNet, data *lmData) (*lmTask, error) {
 }
 
 func (t *lmTask) step(opt graph.Optimizer) (float64, int, error) {
-	loss, err := t.train.step(t.batcher.Next(), opt)
-	return loss, t.B * t.T, err
+	b, err := shardLM(t.batcher.Next())
+	if err != nil {
+		return 0, 0, err
+	}
+	loss, err := agreeStep(t.train.step(b, opt))
+	return loss, globalRows(t.B) * t.T, err
 }
 
 func (t *lmTask) validate(limit int) (float64, bool, error) {
 	if t.eval == nil {
 		return 0, false, nil
 	}
-	loss, _, err := evaluateLM(t.eval, t.data.val, t.B, t.T, limit)
+	loss, _, err := evaluateLM(t.eval, t.data.val, globalRows(t.B), t.T, limit)
 	return loss, err == nil, err
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
 
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/internal/config"
@@ -248,8 +249,41 @@ func diverged(r *run, dir string, lastSaved int, loss float64, err error) error 
 	hint := ""
 	if nonFinite {
 		hint = ". Try a lower optim.lr, optim.clip > 0 or a smaller model"
+		what += firstNonFinite(r.net.m)
 	}
 	return errors.Errorf("training stopped at step %d: %s; %s%s", r.step+1, what, keep, hint)
+}
+
+// firstNonFinite names the first parameter (in creation order) holding a
+// NaN or infinite value, for the message of a diverged run; "" when every
+// one is finite (the forward pass overflowed; gradients are no help then,
+// since graph.Program.Step zeroes them when the loss is not finite).
+func firstNonFinite(m *graph.Model) string {
+	for _, p := range m.Params() {
+		if !allFinite(p.Value()) {
+			return fmt.Sprintf(" (first non-finite parameter: %s %v)", p.Name(), p.Shape())
+		}
+	}
+	return ""
+}
+
+// allFinite reports whether t, float32 or float64, holds no NaN or ±Inf.
+func allFinite(t *tensor.Dense) bool {
+	switch v := t.Data().(type) {
+	case []float32:
+		for _, x := range v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return false
+			}
+		}
+	case []float64:
+		for _, x := range v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // plotLosses draws loss.png from the metrics file; a failure is reported,

@@ -86,7 +86,7 @@ func cmdTrain(args []string, stdout, _ io.Writer) error {
 	if !explicit {
 		*out = defaultRunDir
 	}
-	dir, err := prepareRunDir(*out, explicit, *force)
+	dir, err := prepareRankDir(*out, explicit, *force)
 	if err != nil {
 		return err
 	}

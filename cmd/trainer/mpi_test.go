@@ -1,0 +1,370 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"gorgonia.org/tensor"
+
+	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/internal/runlog"
+)
+
+// The tests of data-parallel training build the trainer with `-tags mpi`
+// and run it under `mpirun --allow-run-as-root --oversubscribe -np 2`; they
+// are skipped when mpirun is absent (install openmpi-bin and
+// libopenmpi-dev to run them).
+
+var (
+	mpiBuild    sync.Once
+	mpiBin      string
+	mpiBuildErr error
+)
+
+// mpiTrainer returns the path of the trainer built with MPI, building it
+// once, or skips the test when mpirun is absent.
+func mpiTrainer(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("mpirun"); err != nil {
+		t.Skip("mpirun not found: install openmpi-bin and libopenmpi-dev to test data-parallel training")
+	}
+	mpiBuild.Do(func() {
+		dir, err := os.MkdirTemp("", "trainer-mpi")
+		if err != nil {
+			mpiBuildErr = err
+			return
+		}
+		mpiBin = filepath.Join(dir, "trainer")
+		if out, err := exec.Command("go", "build", "-tags", "mpi", "-o", mpiBin, ".").CombinedOutput(); err != nil {
+			mpiBuildErr = fmt.Errorf("go build -tags mpi: %v\n%s", err, out)
+		}
+	})
+	if mpiBuildErr != nil {
+		t.Fatal(mpiBuildErr)
+	}
+	return mpiBin
+}
+
+// mpiCommand returns the command running the MPI trainer with args on np
+// ranks under mpirun (np 0: directly, without mpirun), in dir.
+func mpiCommand(t *testing.T, dir string, np int, env []string, args ...string) *exec.Cmd {
+	bin := mpiTrainer(t)
+	var cmd *exec.Cmd
+	if np == 0 {
+		cmd = exec.Command(bin, args...)
+	} else {
+		cmd = exec.Command("mpirun", append([]string{"--allow-run-as-root", "--oversubscribe", "-np", strconv.Itoa(np), bin}, args...)...)
+	}
+	cmd.Dir = dir
+	// Shared-memory transport without ptrace-based single copy, which
+	// containers often forbid.
+	cmd.Env = append(append(os.Environ(), "OMPI_MCA_btl_vader_single_copy_mechanism=none"), env...)
+	return cmd
+}
+
+// mpiRun runs the MPI trainer and fails the test unless it succeeds.
+func mpiRun(t *testing.T, dir string, np int, env []string, args ...string) string {
+	t.Helper()
+	out, err := mpiCommand(t, dir, np, env, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("trainer %v on %d ranks: %v\n%s", args, np, err, out)
+	}
+	return string(out)
+}
+
+// mpiTiny returns the arguments training a tiny Transformer LM without
+// dropout, with a batch of batch rows per rank, logging every step.
+func mpiTiny(out string, steps, batch int, extra ...string) []string {
+	args := []string{"train", "--out", out}
+	for _, s := range append([]string{"model.d_model=32", "model.heads=2", "model.layers=1", "model.context=16",
+		"model.dropout=0", "train.log_every=1", "train.eval_every=0", "train.eval_batches=1", "sample.length=0",
+		"train.steps=" + strconv.Itoa(steps), "train.batch_size=" + strconv.Itoa(batch)}, extra...) {
+		args = append(args, "--set", s)
+	}
+	return args
+}
+
+// mpiLosses returns the training losses of a run directory by step.
+func mpiLosses(t *testing.T, dir string) map[int]float64 {
+	t.Helper()
+	records, err := runlog.ReadMetricsFile(filepath.Join(dir, metricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	losses := map[int]float64{}
+	for _, r := range records {
+		if r.Split == runlog.Train {
+			losses[r.Step] = r.Loss
+		}
+	}
+	return losses
+}
+
+// TestMPITwoRanksMatchOneProcess: 2 ranks × 4 rows give, over 50 steps,
+// the losses (1e-5 relative) and final parameters of 1 process × 8 rows,
+// and the ranks' parameters are bitwise identical after every step
+// (GORGONET_CHECK_REPLICAS makes every step verify it).
+func TestMPITwoRanksMatchOneProcess(t *testing.T) {
+	dir := t.TempDir()
+	const steps = 50
+	mpiRun(t, dir, 0, nil, mpiTiny("one", steps, 8)...)
+	mpiRun(t, dir, 2, []string{"GORGONET_CHECK_REPLICAS=1"}, mpiTiny("two", steps, 4)...)
+	one, two := mpiLosses(t, filepath.Join(dir, "one")), mpiLosses(t, filepath.Join(dir, "two"))
+	worst := 0.0
+	for s := 1; s <= steps; s++ {
+		a, okA := one[s]
+		b, okB := two[s]
+		if !okA || !okB {
+			t.Fatalf("step %d: loss missing (1 process: %v, 2 ranks: %v)", s, okA, okB)
+		}
+		worst = math.Max(worst, math.Abs(a-b)/math.Abs(a))
+	}
+	if worst > 1e-5 {
+		t.Errorf("loss sequences differ: largest relative difference %.3g > 1e-5", worst)
+	}
+	name := stepCheckpointName(steps)
+	p1, _, err := graph.ReadSafetensorsFile(filepath.Join(dir, "one", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, _, err := graph.ReadSafetensorsFile(filepath.Join(dir, "two", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	worstP, worstName, count := 0.0, "", 0
+	for key, a := range p1 {
+		b, ok := p2[key]
+		if !ok {
+			t.Fatalf("tensor %q missing from the 2-rank checkpoint", key)
+		}
+		av, bv := float64s(a), float64s(b)
+		// Adam divides by √v: where a gradient is nearly 0 (rows of rare
+		// tokens) a rounding difference of the gradient becomes a visible
+		// difference of the step. The key bias adds the same q·b to every
+		// score of a query, which the softmax cancels: its exact gradient is
+		// 0, and Adam turns the rounding noise it gets into steps of ~lr.
+		tol := 1e-4
+		if strings.HasSuffix(key, ".attn.k.bias") {
+			tol = 1e-3
+		}
+		for i := range av {
+			d := math.Abs(av[i]-bv[i]) / math.Max(1, math.Abs(av[i]))
+			if d > tol {
+				t.Errorf("%s[%d]: %v after 1 process, %v after 2 ranks", key, i, av[i], bv[i])
+				break
+			}
+			if d > worstP && tol == 1e-4 {
+				worstP, worstName = d, key
+			}
+		}
+		count += len(av)
+	}
+	if len(p1) != len(p2) {
+		t.Errorf("the checkpoints hold %d and %d tensors", len(p1), len(p2))
+	}
+	t.Logf("50 steps: losses %.5f → %.5f; largest relative loss difference %.3g; %d checkpoint values, largest difference %.3g (%s) outside attn.k.bias",
+		one[1], one[steps], worst, count, worstP, worstName)
+}
+
+// TestMPIResumeExact: 2 ranks trained 10 steps then resumed to 20 give the
+// losses of 2 ranks trained 20 steps at once, bit for bit (every rank's
+// data position and the parameters come back).
+func TestMPIResumeExact(t *testing.T) {
+	dir := t.TempDir()
+	constant := []string{"optim.schedule=constant", "optim.lr=0.003"}
+	mpiRun(t, dir, 2, nil, mpiTiny("straight", 20, 4, constant...)...)
+	mpiRun(t, dir, 2, nil, mpiTiny("split", 10, 4, constant...)...)
+	mpiRun(t, dir, 2, nil, "resume", "split", "--set", "train.steps=20")
+	want, got := mpiLosses(t, filepath.Join(dir, "straight")), mpiLosses(t, filepath.Join(dir, "split"))
+	for s := 1; s <= 20; s++ {
+		if got[s] != want[s] || math.IsNaN(got[s]) {
+			t.Errorf("step %d: resumed run has loss %v, uninterrupted run %v", s, got[s], want[s])
+		}
+	}
+}
+
+// longMPIRun starts a 2-rank run of many steps in dir/run, checkpointing
+// every 5 steps, and returns once its checkpoint of step 10 exists, with
+// its combined output and a channel that receives the job's end.
+func longMPIRun(t *testing.T, dir string) (*exec.Cmd, *syncBuffer, chan error) {
+	t.Helper()
+	cmd := mpiCommand(t, dir, 2, nil, mpiTiny("run", 100000, 4, "train.save_every=5", "optim.schedule=constant")...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(20 * time.Second)
+	for !fileExists(filepath.Join(dir, "run", stepCheckpointName(10))) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no checkpoint of step 10 after 20 s:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return cmd, out, done
+}
+
+// syncBuffer is a bytes.Buffer safe for the writes of a running command
+// and the reads of a test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitEnd waits up to 30 s for the job to end and returns its error.
+func waitEnd(t *testing.T, cmd *exec.Cmd, out *syncBuffer, done chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("the job did not stop within 30 s:\n%s", out.String())
+	}
+	return nil
+}
+
+// resumeLast checks that the run's last checkpoint reads back and that 2
+// ranks resume it for 5 more steps.
+func resumeLast(t *testing.T, dir string) {
+	t.Helper()
+	steps, err := stepCheckpoints(filepath.Join(dir, "run"))
+	if err != nil || len(steps) == 0 {
+		t.Fatalf("no checkpoint left: %v", err)
+	}
+	ck, err := readCheckpoint(steps[len(steps)-1])
+	if err != nil {
+		t.Fatalf("the last checkpoint is damaged: %v", err)
+	}
+	mpiRun(t, dir, 2, nil, "resume", "run", "--set", fmt.Sprintf("train.steps=%d", ck.step+5))
+	if _, err := readCheckpoint(filepath.Join(dir, "run", stepCheckpointName(ck.step+5))); err != nil {
+		t.Errorf("resuming step %d: %v", ck.step, err)
+	}
+}
+
+// TestMPIKilledRank: killing rank 1 mid-run stops the job with an error
+// naming the killed rank; the last checkpoint is intact and resumable.
+func TestMPIKilledRank(t *testing.T) {
+	dir := t.TempDir()
+	cmd, out, done := longMPIRun(t, dir)
+	rank1 := rankPID(cmd.Process.Pid, 1)
+	if rank1 == 0 {
+		cmd.Process.Kill()
+		<-done
+		t.Skip("cannot find rank 1 among mpirun's children in /proc")
+	}
+	if err := syscall.Kill(rank1, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitEnd(t, cmd, out, done); err == nil {
+		t.Fatalf("the job succeeded although rank 1 was killed:\n%s", out.String())
+	}
+	if msg := out.String(); !strings.Contains(msg, "rank 1") || !strings.Contains(msg, "signal 9") {
+		t.Errorf("the job's error does not say that rank 1 was killed:\n%s", msg)
+	}
+	resumeLast(t, dir)
+}
+
+// TestMPIInterrupt: Ctrl-C to mpirun (which sends SIGTERM to every rank)
+// stops every rank after the same step, rank 0 saving a checkpoint of it.
+func TestMPIInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	cmd, out, done := longMPIRun(t, dir)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	waitEnd(t, cmd, out, done)
+	msg := out.String()
+	i := strings.Index(msg, "interrupted at step ")
+	if i < 0 {
+		t.Fatalf("no interruption message:\n%s", msg)
+	}
+	var step int
+	fmt.Sscanf(msg[i:], "interrupted at step %d", &step)
+	if _, err := readCheckpoint(filepath.Join(dir, "run", stepCheckpointName(step))); err != nil {
+		t.Errorf("interrupted at step %d: %v", step, err)
+	}
+	resumeLast(t, dir)
+}
+
+// float64s returns the values of a float32 or float64 tensor.
+func float64s(t *tensor.Dense) []float64 {
+	if t.Dtype() == tensor.Float64 {
+		return t.Float64s()
+	}
+	out := make([]float64, 0, t.DataSize())
+	for _, v := range t.Float32s() {
+		out = append(out, float64(v))
+	}
+	return out
+}
+
+// TestMPIUnsupportedKinds: the kinds data parallelism does not support
+// stop every rank with an error naming the key, before training; one rank
+// under mpirun trains them as usual.
+func TestMPIUnsupportedKinds(t *testing.T) {
+	dir := t.TempDir()
+	for _, kind := range []string{"rnn_lm", "transformer_seq2seq"} {
+		out, err := mpiCommand(t, dir, 2, nil, mpiTiny(kind, 2, 4, "model.kind="+kind)...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "model.kind "+kind+": data-parallel training (2 ranks) supports transformer_lm only") {
+			t.Errorf("%s on 2 ranks: %v\n%s", kind, err, out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, kind, stepCheckpointName(2))); err == nil {
+			t.Errorf("%s on 2 ranks wrote a checkpoint", kind)
+		}
+	}
+	mpiRun(t, dir, 1, nil, mpiTiny("one", 2, 4, "model.kind=rnn_lm")...)
+}
+
+// rankPID returns the process id of rank among the children of mpirun (0
+// when not found), from OMPI_COMM_WORLD_RANK in their environment.
+func rankPID(mpirun, rank int) int {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name in parentheses: state, ppid, …
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 2 || fields[1] != strconv.Itoa(mpirun) {
+			continue
+		}
+		env, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		for _, kv := range bytes.Split(env, []byte{0}) {
+			if string(kv) == fmt.Sprintf("OMPI_COMM_WORLD_RANK=%d", rank) {
+				return pid
+			}
+		}
+	}
+	return 0
+}

@@ -341,6 +341,10 @@ func twoFloatInputs(op fmt.Stringer, values []gorgonia.Value) (a, b *tensor.Dens
 // with op(a) [m,k] and op(b) [k,n], through the BLAS in use (gonum's pure Go
 // by default, OpenBLAS with -tags openblas).
 func gemm(ta, tb blas.Transpose, m, n, k int, a, b *tensor.Dense, beta float64, c *tensor.Dense) {
+	if BLASName == "openblas" {
+		gemmRows(ta, tb, m, n, k, a, b, beta, c)
+		return
+	}
 	lda, ldb := k, n
 	if ta == blas.Trans {
 		lda = m

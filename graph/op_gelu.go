@@ -113,6 +113,10 @@ func (op geluOp) UsePreallocDo(prealloc gorgonia.Value, values ...gorgonia.Value
 }
 
 func geluKernel[T opFloat](dst, src []T, tanh bool) {
+	if d32, ok := any(dst).([]float32); ok && !tanh {
+		geluKernel32(d32, any(src).([]float32), nil)
+		return
+	}
 	for i, x := range src {
 		dst[i] = T(gelu(float64(x), tanh))
 	}
@@ -168,6 +172,10 @@ func (op geluDiffOp) UsePreallocDo(prealloc gorgonia.Value, values ...gorgonia.V
 }
 
 func geluGradKernel[T opFloat](dx, x, g []T, tanh bool) {
+	if d32, ok := any(dx).([]float32); ok && !tanh {
+		geluKernel32(d32, any(x).([]float32), any(g).([]float32))
+		return
+	}
 	for i, xi := range x {
 		dx[i] = T(float64(g[i]) * geluDeriv(float64(xi), tanh))
 	}

@@ -3,6 +3,7 @@ package layers
 import (
 	"math"
 
+	"github.com/gorgonet/gorgonet/graph"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -43,11 +44,18 @@ func AttentionWeights(q, k *gorgonia.Node, mask Mask) (*gorgonia.Node, error) {
 		return nil, errors.Errorf("layers: attention: query %v %v and key %v %v, want [B,H,Tq,dk] and [B,H,Tk,dk] (or [B,Tq,dk] and [B,Tk,dk]) of one element type",
 			q.Dtype(), qs, k.Dtype(), ks)
 	}
-	scores, err := gorgonia.BatchedMatMul(q, k, false, true)
+	return attentionWeights(q, k, mask, graph.BMMLayout{TransB: true}, qs[n-1])
+}
+
+// attentionWeights returns the masked softmax of QKᵀ/√dk, QKᵀ computed by
+// graph.BatchedMatMul under layout l (TransB set; interleaved operands
+// [B,T,H,dk] for MultiHeadAttention), as weights [B,H,Tq,Tk].
+func attentionWeights(q, k *gorgonia.Node, mask Mask, l graph.BMMLayout, dk int) (*gorgonia.Node, error) {
+	scores, err := graph.BatchedMatMul(q, k, l)
 	if err != nil {
-		return nil, errors.Wrapf(err, "layers: attention: QKᵀ of %v and %v", qs, ks)
+		return nil, errors.Wrapf(err, "layers: attention: QKᵀ of %v and %v", q.Shape(), k.Shape())
 	}
-	w, err := maskedSoftmax(scores, 1/math.Sqrt(float64(qs[n-1])), mask)
+	w, err := maskedSoftmax(scores, 1/math.Sqrt(float64(dk)), mask)
 	return w, errors.Wrap(err, "layers: attention")
 }
 
@@ -63,6 +71,6 @@ func applyAttention(weights, v *gorgonia.Node) (*gorgonia.Node, error) {
 		return nil, errors.Errorf("layers: attention: value %v %v does not match weights %v %v, want [%v…,Tk=%d,dv]",
 			v.Dtype(), vs, weights.Dtype(), ws, ws[:n-2], ws[n-1])
 	}
-	out, err := gorgonia.BatchedMatMul(weights, v)
+	out, err := graph.BatchedMatMul(weights, v, graph.BMMLayout{})
 	return out, errors.Wrapf(err, "layers: attention: weights %v · values %v", ws, vs)
 }

@@ -51,68 +51,17 @@ func NewLayerNorm(m *graph.Model, name string, dim int, opts ...Option) (*LayerN
 func (ln *LayerNorm) Name() string { return ln.name }
 
 // Forward normalises x of shape [N,Dim], [B,T,Dim] or [B,H,T,Dim] over its
-// last axis and returns a node of the same shape.
-//
-// 1/√(var+ε) is built as Pow(var+ε, −0.5): Gorgonia v0.9.18's InverseSqrt
-// has a wrong gradient.
+// last axis and returns a node of the same shape, as one fused operation
+// with hand-written gradients (graph.LayerNorm).
 func (ln *LayerNorm) Forward(x *gorgonia.Node) (*gorgonia.Node, error) {
 	id := layerID("LayerNorm", ln.name)
 	if err := checkInput(id, x, ln.m.Dtype(), rowLayouts, ln.Dim); err != nil {
 		return nil, err
 	}
-	y, err := ln.forward(x)
-	return y, errors.Wrapf(err, "layers: %s", id)
-}
-
-func (ln *LayerNorm) forward(x *gorgonia.Node) (*gorgonia.Node, error) {
-	last := x.Dims() - 1
-	lastAxis := []byte{byte(last)}
-	leading := make([]byte, last)
-	for i := range leading {
-		leading[i] = byte(i)
-	}
-	mean, err := gorgonia.Mean(x, last)
-	if err != nil {
-		return nil, err
-	}
-	centred, err := gorgonia.BroadcastSub(x, mean, nil, lastAxis)
-	if err != nil {
-		return nil, err
-	}
-	sq, err := gorgonia.Square(centred)
-	if err != nil {
-		return nil, err
-	}
-	variance, err := gorgonia.Mean(sq, last)
-	if err != nil {
-		return nil, err
-	}
-	shifted, err := gorgonia.Add(variance, scalar(ln.m, ln.Eps))
-	if err != nil {
-		return nil, err
-	}
-	inv, err := gorgonia.Pow(shifted, scalar(ln.m, -0.5))
-	if err != nil {
-		return nil, err
-	}
-	y, err := gorgonia.BroadcastHadamardProd(centred, inv, nil, lastAxis)
-	if err != nil {
-		return nil, err
-	}
-	if y, err = gorgonia.BroadcastHadamardProd(y, ln.Weight.Node(), nil, leading); err != nil {
-		return nil, err
-	}
+	var b *gorgonia.Node
 	if ln.Bias != nil {
-		y, err = gorgonia.BroadcastAdd(y, ln.Bias.Node(), nil, leading)
+		b = ln.Bias.Node()
 	}
-	return y, err
-}
-
-// scalar returns a constant c in the model's element type (a Float32 graph
-// needs float32 constants).
-func scalar(m *graph.Model, c float64) *gorgonia.Node {
-	if m.Dtype() == tensor.Float32 {
-		return gorgonia.NewConstant(float32(c))
-	}
-	return gorgonia.NewConstant(c)
+	y, err := graph.LayerNorm(x, ln.Weight.Node(), b, ln.Eps)
+	return y, errors.Wrapf(err, "layers: %s", id)
 }

@@ -15,8 +15,9 @@ import (
 //
 // with d_k = d_v = Dim/Heads. The projections of all heads are computed
 // together as one [B·T,Dim]×[Dim,Dim] product each and then split into heads
-// by a reshape and transpose to [B,H,T,d_k], so the number of operations does
-// not grow with the number of heads or the batch.
+// by a reshape to [B,T,H,d_k], which graph.BatchedMatMul reads in place (no
+// transpose), so the number of operations does not grow with the number of
+// heads or the batch.
 type MultiHeadAttention struct {
 	Q, K, V *Linear  // query, key and value projections "<name>.q", "<name>.k", "<name>.v", [Dim,Dim]
 	Out     *Linear  // output projection W^O "<name>.out" [Dim,Dim]
@@ -97,7 +98,8 @@ func (a *MultiHeadAttention) Attend(query, memory *gorgonia.Node, mask Mask) (ou
 			return nil, nil, errors.Wrapf(err, "layers: %s: splitting %s into heads", id, p.l.Name())
 		}
 	}
-	if weights, err = AttentionWeights(heads[0], heads[1], mask); err != nil {
+	qk := graph.BMMLayout{TransB: true, AInterleaved: true, BInterleaved: true}
+	if weights, err = attentionWeights(heads[0], heads[1], mask, qk, a.Dim/a.Heads); err != nil {
 		return nil, nil, errors.Wrapf(err, "layers: %s", id)
 	}
 	w := weights
@@ -106,9 +108,9 @@ func (a *MultiHeadAttention) Attend(query, memory *gorgonia.Node, mask Mask) (ou
 			return nil, nil, errors.Wrapf(err, "layers: %s: attention dropout", id)
 		}
 	}
-	ctx, err := applyAttention(w, heads[2])
+	ctx, err := graph.BatchedMatMul(w, heads[2], graph.BMMLayout{BInterleaved: true, OutInterleaved: true})
 	if err != nil {
-		return nil, nil, errors.Wrapf(err, "layers: %s", id)
+		return nil, nil, errors.Wrapf(err, "layers: %s: attention weights · values", id)
 	}
 	if ctx, err = a.mergeHeads(ctx); err != nil {
 		return nil, nil, errors.Wrapf(err, "layers: %s: concatenating the heads", id)
@@ -117,23 +119,17 @@ func (a *MultiHeadAttention) Attend(query, memory *gorgonia.Node, mask Mask) (ou
 	return out, weights, errors.Wrapf(err, "layers: %s", id)
 }
 
-// splitHeads turns [B,T,Dim] into [B,Heads,T,Dim/Heads].
+// splitHeads turns [B,T,Dim] into [B,T,Heads,Dim/Heads], a reshape: the
+// attention products read the heads from this interleaved layout
+// (graph.BMMLayout), so no transpose is needed.
 func (a *MultiHeadAttention) splitHeads(x *gorgonia.Node) (*gorgonia.Node, error) {
 	s := x.Shape()
-	y, err := reshape(x, tensor.Shape{s[0], s[1], a.Heads, a.Dim / a.Heads})
-	if err != nil {
-		return nil, err
-	}
-	return gorgonia.Transpose(y, 0, 2, 1, 3)
+	return reshape(x, tensor.Shape{s[0], s[1], a.Heads, a.Dim / a.Heads})
 }
 
-// mergeHeads turns [B,Heads,T,Dim/Heads] into [B,T,Dim], the concatenation of
+// mergeHeads turns [B,T,Heads,Dim/Heads] into [B,T,Dim], the concatenation of
 // the heads along the feature axis.
 func (a *MultiHeadAttention) mergeHeads(x *gorgonia.Node) (*gorgonia.Node, error) {
-	y, err := gorgonia.Transpose(x, 0, 2, 1, 3)
-	if err != nil {
-		return nil, err
-	}
-	s := y.Shape()
-	return reshape(y, tensor.Shape{s[0], s[1], a.Dim})
+	s := x.Shape()
+	return reshape(x, tensor.Shape{s[0], s[1], a.Dim})
 }

@@ -169,23 +169,25 @@ func (lm *LM) LossOf(ids, targets *gorgonia.Node) (*gorgonia.Node, error) {
 
 // project applies the output head to x [B,T,D]: head when it is not nil,
 // else x·Eᵀ with the embedding table E [V,D] (weight tying, Press & Wolf
-// 2017). It returns [B,T,V].
+// 2017), computed by graph.BatchedMatMul on x as [1,B·T,D] and E as [1,V,D]
+// with E transposed inside the product, so Eᵀ is never materialised. It
+// returns [B,T,V].
 func project(x *gorgonia.Node, head *layers.Linear, emb *layers.Embedding) (*gorgonia.Node, error) {
 	if head != nil {
 		return head.Forward(x)
 	}
 	s := x.Shape()
-	flat, err := gorgonia.Reshape(x, tensor.Shape{s[0] * s[1], s[2]})
+	flat, err := gorgonia.Reshape(x, tensor.Shape{1, s[0] * s[1], s[2]})
 	if err != nil {
 		return nil, err
 	}
-	wt, err := gorgonia.Transpose(emb.Weight.Node(), 1, 0)
+	table, err := gorgonia.Reshape(emb.Weight.Node(), tensor.Shape{1, emb.Vocab, s[2]})
 	if err != nil {
 		return nil, err
 	}
-	y, err := gorgonia.Mul(flat, wt)
+	y, err := graph.BatchedMatMul(flat, table, graph.BMMLayout{TransB: true})
 	if err != nil {
-		return nil, errors.Wrapf(err, "x·Eᵀ of %v and %v", flat.Shape(), wt.Shape())
+		return nil, errors.Wrapf(err, "x·Eᵀ of %v and %v", x.Shape(), emb.Weight.Shape())
 	}
 	return gorgonia.Reshape(y, tensor.Shape{s[0], s[1], emb.Vocab})
 }

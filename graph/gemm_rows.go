@@ -1,0 +1,38 @@
+package graph
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gorgonia.org/tensor"
+)
+
+// gemmRows computes c = op(a)·op(b) + beta·c like gemm, with the m rows of
+// c split between goroutines (parallelFor), each calling the BLAS on its
+// block of rows of op(a) and c. The OpenBLAS build uses it with OpenBLAS
+// single-threaded (blas_openblas_threads.go).
+func gemmRows(ta, tb blas.Transpose, m, n, k int, a, b *tensor.Dense, beta float64, c *tensor.Dense) {
+	lda, ldb := k, n
+	if ta == blas.Trans {
+		lda = m
+	}
+	if tb == blas.Trans {
+		ldb = k
+	}
+	// offA is where row lo of op(a) starts: a row of a, or a column of a stored [k,m].
+	offA := func(lo int) int {
+		if ta == blas.Trans {
+			return lo
+		}
+		return lo * lda
+	}
+	parallelFor(m, m*n*k, func(lo, hi int) {
+		if c.Dtype() == tensor.Float32 {
+			blas32.Implementation().Sgemm(ta, tb, hi-lo, n, k, 1, a.Float32s()[offA(lo):], lda, b.Float32s(), ldb,
+				float32(beta), c.Float32s()[lo*n:], n)
+			return
+		}
+		blas64.Implementation().Dgemm(ta, tb, hi-lo, n, k, 1, a.Float64s()[offA(lo):], lda, b.Float64s(), ldb,
+			beta, c.Float64s()[lo*n:], n)
+	})
+}

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"encoding/json"
+	"github.com/gorgonet/gorgonet/internal/shareddata"
 	"slices"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func checkBatch(t *testing.T, b *Seq2SeqBatcher, batch Seq2SeqBatch, src, tgt To
 }
 
 func TestKJVPairs(t *testing.T) {
-	pairs, err := ReadPairs(sharedData(t, "kjv-rv1909.en-es.tsv"))
+	pairs, err := ReadPairs(shareddata.Path(t, "kjv-rv1909.en-es.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}

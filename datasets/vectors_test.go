@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/gorgonet/gorgonet/internal/shareddata"
 	"math"
 	"path/filepath"
 	"runtime"
@@ -15,7 +16,7 @@ import (
 // hamlet reads the reference word2vec vectors, skipping without them.
 func hamlet(t *testing.T) *Vectors {
 	t.Helper()
-	v, err := ReadVectors(sharedData(t, "word2vec-hamlet-200d.txt"), Word2VecText)
+	v, err := ReadVectors(shareddata.Path(t, "word2vec-hamlet-200d.txt"), Word2VecText)
 	if err != nil {
 		t.Fatal(err)
 	}

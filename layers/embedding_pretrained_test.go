@@ -1,8 +1,7 @@
 package layers_test
 
 import (
-	"os"
-	"path/filepath"
+	"github.com/gorgonet/gorgonet/internal/shareddata"
 	"testing"
 
 	"github.com/gorgonet/gorgonet/datasets"
@@ -17,10 +16,7 @@ import (
 // Embedding, frozen and trainable, and checks that the looked-up rows are the
 // file's vectors and that only the trainable table moves when trained.
 func TestEmbeddingFromWord2Vec(t *testing.T) {
-	path := filepath.Join("..", "..", "shared", "data", "word2vec-hamlet-200d.txt")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("reference data absent (%v): needs ../shared/data beside the repository", err)
-	}
+	path := shareddata.Path(t, "word2vec-hamlet-200d.txt")
 	vecs, err := datasets.ReadVectors(path, datasets.Word2VecText)
 	if err != nil {
 		t.Fatal(err)

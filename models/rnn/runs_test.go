@@ -1,8 +1,8 @@
 package rnn
 
 import (
+	"github.com/gorgonet/gorgonet/internal/shareddata"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,32 +15,6 @@ import (
 
 // This file holds the character-level LM run on tiny shakespeare, shared by
 // its short test and its full benchmark; bench_test.go holds the benchmarks.
-
-// sharedData returns the path of name in the reference data directory beside
-// the repository (../shared/data from the directory holding go.mod), or
-// skips when it is absent.
-func sharedData(tb testing.TB, name string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skipf("no go.mod above the test directory: cannot locate ../shared/data/%s", name)
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "data", name)
-	if _, err := os.Stat(path); err != nil {
-		tb.Skipf("reference data %s absent (%v): skipping", path, err)
-	}
-	return path
-}
 
 // shakespeareRun is a char-rnn style training (Karpathy 2015): the first 90%
 // of tiny shakespeare's characters train a stateful LM over B contiguous
@@ -69,7 +43,7 @@ type shakespeareResult struct {
 
 func (c shakespeareRun) run(tb testing.TB, log func(step int, loss float64)) shakespeareResult {
 	start := time.Now()
-	raw, err := os.ReadFile(sharedData(tb, "tinyshakespeare.txt"))
+	raw, err := os.ReadFile(shareddata.Path(tb, "tinyshakespeare.txt"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package transformer
 
 import (
 	"flag"
+	"github.com/gorgonet/gorgonet/internal/shareddata"
 	"os"
 	"testing"
 
@@ -21,7 +22,7 @@ var babyGPTSteps = flag.Int("babygpt.steps", 2000, "training steps of BenchmarkB
 //
 // and add -args -babygpt.steps=200 for a short run.
 func BenchmarkBabyGPT(b *testing.B) {
-	data, err := os.ReadFile(sharedDataFile(b, "tinyshakespeare.txt"))
+	data, err := os.ReadFile(shareddata.Path(b, "tinyshakespeare.txt"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,8 +3,6 @@ package transformer
 import (
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,32 +17,6 @@ import (
 
 // This file holds the training runs shared by the short tests and the full
 // benchmarks: the character-level LM on tiny shakespeare and the reverse task.
-
-// sharedDataFile returns the path of name in the reference data directory
-// beside the repository (../shared/data from the directory holding go.mod),
-// or skips the test when it is absent.
-func sharedDataFile(tb testing.TB, name string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skipf("no go.mod above the test directory: cannot locate ../shared/data/%s", name)
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "data", name)
-	if _, err := os.Stat(path); err != nil {
-		tb.Skipf("reference data %s absent (%v): skipping", path, err)
-	}
-	return path
-}
 
 // lmRunConfig is a character-level language-model run in the manner of
 // nanoGPT's train.py: AdamW with warm-up and cosine decay, gradient clipping

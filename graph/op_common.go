@@ -202,7 +202,7 @@ func elems[T opFloat](d *tensor.Dense) []T {
 // scalarValue returns the number held by a scalar value (a gradient of a
 // scalar node comes as *gorgonia.F64, *gorgonia.F32 or a one-element tensor).
 func scalarValue(op fmt.Stringer, v gorgonia.Value) (float64, error) {
-	f, err := scalar(v)
+	f, err := Scalar(v)
 	if err != nil {
 		return 0, errors.Wrapf(err, "%v", op)
 	}

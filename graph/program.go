@@ -210,7 +210,7 @@ func (p *Program) lossAndGrads(feeds Feeds) (float64, error) {
 	if err := p.run(feeds); err != nil {
 		return 0, err
 	}
-	return scalar(p.values[0])
+	return Scalar(p.values[0])
 }
 
 // ZeroGrad sets every gradient of the program's parameters to zero.
@@ -222,8 +222,9 @@ func (p *Program) ZeroGrad() {
 	}
 }
 
-// scalar returns the single element of a scalar or one-element value.
-func scalar(v gorgonia.Value) (float64, error) {
+// Scalar returns the single number of a scalar or one-element value, such as
+// a loss returned by Program.Forward, as a float64.
+func Scalar(v gorgonia.Value) (float64, error) {
 	switch d := v.Data().(type) {
 	case float64:
 		return d, nil

@@ -147,18 +147,3 @@ func inEvalMode(m *graph.Model, build func() error) error {
 	defer m.SetTraining(prev)
 	return build()
 }
-
-// scalarValue returns the single number of a loss tensor.
-func scalarValue(t *tensor.Dense) float64 {
-	switch v := t.Data().(type) {
-	case float32:
-		return float64(v)
-	case float64:
-		return v
-	case []float32:
-		return float64(v[0])
-	case []float64:
-		return v[0]
-	}
-	return 0
-}

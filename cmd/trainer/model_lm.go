@@ -82,7 +82,7 @@ func (e transformerLMEval) loss(inputs, targets *tensor.Dense) (float64, error) 
 	if err != nil {
 		return 0, err
 	}
-	return scalarValue(out[0]), nil
+	return graph.Scalar(out[0])
 }
 
 // generate continues prompt by n tokens. The model reads at most Context

@@ -81,7 +81,7 @@ func compileS2SEval(s s2sModel, B, S, T int) (s2sLoss, error) {
 		if err != nil {
 			return 0, err
 		}
-		return scalarValue(out[0]), nil
+		return graph.Scalar(out[0])
 	}, nil
 }
 

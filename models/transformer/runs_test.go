@@ -2,7 +2,6 @@ package transformer
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -153,24 +152,13 @@ func evalLM(tb testing.TB, prog *graph.Program, val []int, batch, T, iters int) 
 		if err != nil {
 			tb.Fatal(err)
 		}
-		sum += scalarOf(out[0])
+		l, err := graph.Scalar(out[0])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sum += l
 	}
 	return sum / float64(iters)
-}
-
-// scalarOf returns the single number of a loss tensor.
-func scalarOf(t *tensor.Dense) float64 {
-	switch v := t.Data().(type) {
-	case float32:
-		return float64(v)
-	case float64:
-		return v
-	case []float32:
-		return float64(v[0])
-	case []float64:
-		return v[0]
-	}
-	return math.NaN()
 }
 
 func meanLast(v []float64, n int) float64 {

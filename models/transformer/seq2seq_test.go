@@ -213,7 +213,11 @@ func TestSeq2SeqLossIgnoresPadding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := scalarOf(res[0]), scalarOf(res[1])
+	a, errA := graph.Scalar(res[0])
+	b, errB := graph.Scalar(res[1])
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
 	if math.Abs(a-b) > 1e-12 || a < 0.5 {
 		t.Fatalf("loss %v with 4 target positions, %v with 5", a, b)
 	}

@@ -162,7 +162,7 @@ func startAndKill(t *testing.T, dir, run string, args []string, moment killMomen
 		}
 		return writing, len(completed)
 	}
-	cmd := exec.Command(trainerBin, args...)
+	cmd := exec.Command(trainerBin(t), args...)
 	cmd.Dir = dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

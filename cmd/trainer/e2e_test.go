@@ -10,28 +10,46 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/gorgonet/gorgonet/internal/runlog"
 )
 
-// trainerBin is the trainer binary built once for the end-to-end tests.
-var trainerBin string
+// The trainer binary for the end-to-end tests is built once, on first use,
+// so that fuzz workers of this package (which never run it) start fast.
+var (
+	buildOnce  sync.Once
+	binDir     string
+	builtBin   string
+	buildError error
+)
+
+// trainerBin returns the path of the trainer binary, building it on the
+// first call.
+func trainerBin(tb testing.TB) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		if binDir, buildError = os.MkdirTemp("", "trainer-e2e"); buildError != nil {
+			return
+		}
+		builtBin = filepath.Join(binDir, "trainer")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildError = fmt.Errorf("building the trainer: %v\n%s", err, out)
+		}
+	})
+	if buildError != nil {
+		tb.Fatal(buildError)
+	}
+	return builtBin
+}
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "trainer-e2e")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	trainerBin = filepath.Join(dir, "trainer")
-	if out, err := exec.Command("go", "build", "-o", trainerBin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the trainer: %v\n%s", err, out)
-		os.Exit(1)
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	os.Exit(code)
 }
 
@@ -44,7 +62,7 @@ type result struct {
 // trainer runs the binary in dir with args (and stdin, when not empty).
 func trainer(t *testing.T, dir string, stdin string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(trainerBin, args...)
+	cmd := exec.Command(trainerBin(t), args...)
 	cmd.Dir = dir
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -196,7 +214,7 @@ func TestTrainCheckpointSampleInspectEval(t *testing.T) {
 // `after`, then waits for it to exit and returns the exit code.
 func interruptAfter(t *testing.T, dir string, sig syscall.Signal, after int, args ...string) int {
 	t.Helper()
-	cmd := exec.Command(trainerBin, args...)
+	cmd := exec.Command(trainerBin(t), args...)
 	cmd.Dir = dir
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

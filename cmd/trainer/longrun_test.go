@@ -55,7 +55,7 @@ func TestMemoryStaysFlat(t *testing.T) {
 	early, late, tolerance := longRun()
 	dir := t.TempDir()
 	data := writeFile(t, dir, "text.txt", corpus())
-	cmd := exec.Command(trainerBin, append([]string{"train", "--out", filepath.Join(dir, "run")}, longRunSets(data, late)...)...)
+	cmd := exec.Command(trainerBin(t), append([]string{"train", "--out", filepath.Join(dir, "run")}, longRunSets(data, late)...)...)
 	cmd.Dir = dir
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

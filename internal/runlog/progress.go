@@ -2,6 +2,7 @@ package runlog
 
 import (
 	"fmt"
+	"golang.org/x/term"
 	"io"
 	"math"
 	"os"
@@ -58,11 +59,9 @@ func NewProgress(w io.Writer, isTerminal bool, total, every int) *Progress {
 	return &Progress{w: w, terminal: isTerminal, total: max(total, 0), every: max(every, 1), now: time.Now}
 }
 
-// IsTerminal reports whether f is a character device such as a terminal.
-func IsTerminal(f *os.File) bool {
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
-}
+// IsTerminal reports whether f is a terminal (not merely a character
+// device: /dev/null is not one, so output redirected there gets log lines).
+func IsTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // Update records a finished step and redraws or logs as configured.
 func (p *Progress) Update(s Stats) {

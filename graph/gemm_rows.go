@@ -36,3 +36,28 @@ func gemmRows(ta, tb blas.Transpose, m, n, k int, a, b *tensor.Dense, beta float
 			beta, c.Float64s()[lo*n:], n)
 	})
 }
+
+// gemmRowsBias computes c = a·b + bias for a [m,k], b [k,n] and bias [n]
+// added to every row, with the rows split between goroutines like gemmRows:
+// each fills its block of c with bias and multiplies into it at once, while
+// that block is still in its cache.
+func gemmRowsBias(m, n, k int, a, b, bias, c *tensor.Dense) {
+	parallelFor(m, m*n*k, func(lo, hi int) {
+		if c.Dtype() == tensor.Float32 {
+			cs := c.Float32s()[lo*n : hi*n]
+			fillRows(cs, bias.Float32s())
+			blas32.Implementation().Sgemm(blas.NoTrans, blas.NoTrans, hi-lo, n, k, 1, a.Float32s()[lo*k:], k, b.Float32s(), n, 1, cs, n)
+			return
+		}
+		cs := c.Float64s()[lo*n : hi*n]
+		fillRows(cs, bias.Float64s())
+		blas64.Implementation().Dgemm(blas.NoTrans, blas.NoTrans, hi-lo, n, k, 1, a.Float64s()[lo*k:], k, b.Float64s(), n, 1, cs, n)
+	})
+}
+
+// fillRows fills each row of y, consecutive runs of len(row) elements, with row.
+func fillRows[T opFloat](y, row []T) {
+	for off := 0; off < len(y); off += len(row) {
+		copy(y[off:], row)
+	}
+}

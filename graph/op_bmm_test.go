@@ -227,7 +227,8 @@ func BenchmarkAttentionMatMul(b *testing.B) {
 
 // TestBatchedMatMulPrealloc checks that the op computes into a preallocated
 // buffer exactly what Do computes (also when the buffer holds NaNs: beta is 0)
-// and refuses buffers of another shape or dtype.
+// reshapes a buffer of the same size, and refuses buffers of another size or
+// dtype.
 func TestBatchedMatMulPrealloc(t *testing.T) {
 	for _, dt := range []tensor.Dtype{Float64, Float32} {
 		t.Run(fmt.Sprint(dt), func(t *testing.T) {
@@ -263,7 +264,18 @@ func TestBatchedMatMulPrealloc(t *testing.T) {
 			if i := firstMismatch(floats(t, buf), floats(t, wd), 0); i >= 0 {
 				t.Errorf("element %d: %v, Do gave %v", i, floats(t, buf)[i], floats(t, wd)[i])
 			}
-			_, err = op.UsePreallocDo(tensor.New(tensor.Of(dt), tensor.WithShape(2, 3, 5, 6)), a, b)
+			// A buffer of the same size in another shape is reshaped and used.
+			other := tensor.New(tensor.Of(dt), tensor.WithShape(2, 3, 5, 6))
+			if got, err = op.UsePreallocDo(other, a, b); err != nil || got != gorgonia.Value(other) || !other.Shape().Eq(wd.Shape()) {
+				t.Errorf("same-size buffer: got %v (shape %v), error %v", got.Shape(), other.Shape(), err)
+			}
+			_, err = op.UsePreallocDo(tensor.New(tensor.Of(dt), tensor.WithShape(2, 3, 5, 7)), a, b)
+			wantErr(t, err, "cannot hold")
+			otherType := tensor.Float32
+			if dt == Float32 {
+				otherType = tensor.Float64
+			}
+			_, err = op.UsePreallocDo(tensor.New(tensor.Of(otherType), tensor.WithShape(wd.Shape()...)), a, b)
 			wantErr(t, err, "cannot hold")
 		})
 	}

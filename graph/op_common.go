@@ -154,12 +154,19 @@ func newOutput(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
 }
 
 // reuseOutput returns prealloc as the buffer for an op's result if it is a
-// tensor of dtype and shape that owns its contiguous memory. Otherwise it
-// returns an error, on which Gorgonia's tape machine falls back to Do.
+// tensor of dtype and size that owns its contiguous memory, reshaped to shape
+// if needed (a register of the tape machine holds values of different shapes
+// in turn: [B,T,D], [B·T,D], [B,T,H,d]). Otherwise it returns an error, on
+// which Gorgonia's tape machine falls back to Do.
 func reuseOutput(op fmt.Stringer, prealloc gorgonia.Value, dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, error) {
 	d, ok := prealloc.(*tensor.Dense)
-	if !ok || d.Dtype() != dt || !d.Shape().Eq(shape) || d.IsMaterializable() || d.DataSize() != shape.TotalSize() {
+	if !ok || d.Dtype() != dt || d.IsMaterializable() || d.DataSize() != shape.TotalSize() || d.Shape().TotalSize() != shape.TotalSize() {
 		return nil, errors.Errorf("%v: preallocated %T cannot hold a %v %v result", op, prealloc, dt, shape)
+	}
+	if !d.Shape().Eq(shape) {
+		if err := d.Reshape(shape...); err != nil {
+			return nil, errors.Wrapf(err, "%v: reshaping the preallocated buffer", op)
+		}
 	}
 	return d, nil
 }

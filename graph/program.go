@@ -22,6 +22,7 @@ type Optimizer interface {
 type Program struct {
 	model   *Model
 	vm      gorgonia.VM
+	regs    *registers // keeps register buffers across runs; nil: plain Reset
 	inputs  map[string]*gorgonia.Node
 	outputs []*gorgonia.Node
 	values  []gorgonia.Value
@@ -117,6 +118,9 @@ func (m *Model) compile(outputs, extra []*gorgonia.Node, trained []*Param) (*Pro
 		opts = append(opts, gorgonia.BindDualValues(bind...))
 	}
 	p.vm = gorgonia.NewTapeMachine(m.g, opts...)
+	if keepRegisters {
+		p.regs = newRegisters(p.vm, locMap)
+	}
 	return p, nil
 }
 
@@ -137,7 +141,7 @@ func (p *Program) Trained() []*Param { return append([]*Param(nil), p.trained...
 
 // run feeds the inputs and executes the whole program once.
 func (p *Program) run(feeds Feeds) error {
-	defer p.vm.Reset()
+	defer p.reset()
 	if err := p.let(feeds); err != nil {
 		return err
 	}
@@ -145,6 +149,16 @@ func (p *Program) run(feeds Feeds) error {
 		return errors.Wrap(err, "graph: running the program")
 	}
 	return nil
+}
+
+// reset readies the machine for the next run, keeping the registers' buffers
+// where that is safe (registers.go).
+func (p *Program) reset() {
+	if p.regs == nil {
+		p.vm.Reset()
+		return
+	}
+	p.regs.reset(p.vm, p.trained)
 }
 
 // Forward runs the program on feeds and returns its outputs, in the order

@@ -2,6 +2,9 @@ package optim
 
 import (
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -96,26 +99,79 @@ func run[R rule](c *core, params []*graph.Param, r R, k32 kernel[R, float32], k6
 			}
 		}
 	}
-	for _, p := range params {
-		if p.Frozen() {
-			continue
-		}
-		u := update{lr: lr, t: t, decays: p.Decays()}
-		var s32 [][]float32
-		var s64 [][]float64
-		if b := c.state[p.Name()]; b != nil {
-			s32, s64 = b.f32, b.f64
-		}
-		w32, w64 := elems(p.Value())
-		g32, g64 := elems(p.Grad())
-		if w32 != nil {
-			k32(r, u, w32, g32, s32)
-		} else {
-			k64(r, u, w64, g64, s64)
-		}
-	}
+	forEachParam(params, ruleUpdate[R]{c: c, r: r, lr: lr, t: t, k32: k32, k64: k64})
 	c.steps = t
 	return nil
+}
+
+// ruleUpdate is one Step's update of a rule, applied parameter by parameter.
+type ruleUpdate[R rule] struct {
+	c   *core
+	r   R
+	lr  float64
+	t   int
+	k32 kernel[R, float32]
+	k64 kernel[R, float64]
+}
+
+// apply updates one trainable parameter.
+func (u ruleUpdate[R]) apply(p *graph.Param) {
+	var s32 [][]float32
+	var s64 [][]float64
+	if b := u.c.state[p.Name()]; b != nil {
+		s32, s64 = b.f32, b.f64
+	}
+	up := update{lr: u.lr, t: u.t, decays: p.Decays()}
+	w32, w64 := elems(p.Value())
+	g32, g64 := elems(p.Grad())
+	if w32 != nil {
+		u.k32(u.r, up, w32, g32, s32)
+	} else {
+		u.k64(u.r, up, w64, g64, s64)
+	}
+}
+
+// parallelMinElements is the number of parameter elements below which
+// forEachParam works on the calling goroutine only.
+const parallelMinElements = 1 << 16
+
+// forEachParam applies u to every trainable parameter, spreading them over up
+// to GOMAXPROCS goroutines when they are large enough to pay for it (issue 8:
+// the update of all parameters at once uses both cores). Each parameter is
+// updated by one goroutine, element by element in order, so the result does
+// not depend on the split.
+func forEachParam[U interface{ apply(*graph.Param) }](params []*graph.Param, u U) {
+	total, trained := 0, 0
+	for _, p := range params {
+		if !p.Frozen() {
+			total += p.Value().Shape().TotalSize()
+			trained++
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), trained)
+	if workers < 2 || total < parallelMinElements {
+		for _, p := range params {
+			if !p.Frozen() {
+				u.apply(p)
+			}
+		}
+		return
+	}
+	shared := u // only this branch lets the update escape to the heap
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(params); i = int(next.Add(1)) - 1 {
+				if !params[i].Frozen() {
+					shared.apply(params[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // prepare checks p's value and gradient and makes its state buffers ready:

@@ -1,0 +1,10 @@
+package graph
+
+// SetKeepRegisters turns the keeping of register buffers across runs
+// (registers.go) on or off for programs compiled afterwards, for tests that
+// compare both ways; it returns the previous setting.
+func SetKeepRegisters(on bool) bool {
+	prev := keepRegisters
+	keepRegisters = on
+	return prev
+}

@@ -1,0 +1,141 @@
+package graph_test
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/models/transformer"
+	"github.com/gorgonet/gorgonet/optim"
+	"gorgonia.org/tensor"
+)
+
+// TestKeptRegistersMatchFreshBuffers trains models for several steps with
+// register buffers kept across runs (the default) and with gorgonia's plain
+// Reset (every buffer fresh and zeroed), and requires bit-identical losses
+// and parameters: an op that relied on a zeroed output buffer, or a buffer
+// reused while still read, would make them differ from the second step on.
+func TestKeptRegistersMatchFreshBuffers(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		build func(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, func(step int) graph.Feeds)
+	}{
+		{"transformer LM with dropout", buildLM},
+		{"transformer Seq2Seq with padding and dropout", buildSeq2Seq},
+	} {
+		for _, dt := range []tensor.Dtype{graph.Float32, graph.Float64} {
+			t.Run(tc.name+"/"+dt.String(), func(t *testing.T) {
+				run := func(keep bool) ([]float64, []*tensor.Dense) {
+					defer graph.SetKeepRegisters(graph.SetKeepRegisters(keep))
+					m, prog, feeds := tc.build(t, dt)
+					opt := optim.ClipByGlobalNorm(optim.NewAdam(optim.Constant(3e-3)), 1)
+					var losses []float64
+					for step := 0; step < 4; step++ {
+						l, err := prog.Step(feeds(step), opt)
+						if err != nil {
+							t.Fatal(err)
+						}
+						losses = append(losses, l)
+					}
+					var params []*tensor.Dense
+					for _, p := range m.Params() {
+						params = append(params, p.Value().Clone().(*tensor.Dense))
+					}
+					return losses, params
+				}
+				freshLoss, freshParams := run(false)
+				keptLoss, keptParams := run(true)
+				for i := range freshLoss {
+					if freshLoss[i] != keptLoss[i] {
+						t.Fatalf("step %d: loss %v with kept buffers, %v with fresh ones", i+1, keptLoss[i], freshLoss[i])
+					}
+				}
+				for i := range freshParams {
+					if !equalData(freshParams[i], keptParams[i]) {
+						t.Fatalf("parameter %d differs after 4 steps", i)
+					}
+				}
+			})
+		}
+	}
+}
+
+func equalData(a, b *tensor.Dense) bool {
+	switch x := a.Data().(type) {
+	case []float32:
+		y := b.Data().([]float32)
+		for i := range x {
+			if x[i] != y[i] {
+				return false
+			}
+		}
+	case []float64:
+		y := b.Data().([]float64)
+		for i := range x {
+			if x[i] != y[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// randomIDs returns a [rows, cols] tensor of ids in [lo, hi) from rng, with
+// the last pad columns of odd rows set to 0.
+func randomIDs(rng *rand.Rand, rows, cols, lo, hi, pad int) *tensor.Dense {
+	ids := make([]int, rows*cols)
+	for i := range ids {
+		ids[i] = lo + rng.Intn(hi-lo)
+		if r, c := i/cols, i%cols; r%2 == 1 && c >= cols-pad {
+			ids[i] = 0
+		}
+	}
+	return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(ids))
+}
+
+func buildLM(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, func(int) graph.Feeds) {
+	m := graph.NewModel(dt, 3)
+	lm, err := transformer.NewLM(m, transformer.LMConfig{Vocab: 20, Context: 8, Dim: 16, Heads: 2, Layers: 2, Dropout: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := lm.Loss(3, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := m.Compile(loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, prog, func(step int) graph.Feeds {
+		rng := rand.New(rand.NewSource(int64(step)))
+		return graph.Feeds{transformer.LMInput: randomIDs(rng, 3, 8, 0, 20, 0), transformer.LMTarget: randomIDs(rng, 3, 8, 0, 20, 0)}
+	}
+}
+
+func buildSeq2Seq(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, func(int) graph.Feeds) {
+	m := graph.NewModel(dt, 5)
+	s, err := transformer.NewSeq2Seq(m, transformer.Seq2SeqConfig{
+		SrcVocab: 12, TgtVocab: 12, MaxLen: 7, Dim: 16, Heads: 2, Layers: 2, Dropout: 0.1,
+		PadID: 0, BOSID: 1, EOSID: 2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := s.Loss(4, 6, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := m.Compile(loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, prog, func(step int) graph.Feeds {
+		rng := rand.New(rand.NewSource(int64(step)))
+		return graph.Feeds{
+			transformer.S2SSource:    randomIDs(rng, 4, 6, 3, 12, 2),
+			transformer.S2STargetIn:  randomIDs(rng, 4, 7, 3, 12, 3),
+			transformer.S2STargetOut: randomIDs(rng, 4, 7, 3, 12, 3),
+		}
+	}
+}

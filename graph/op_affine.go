@@ -150,16 +150,15 @@ func (op affineOp) UsePreallocDo(prealloc gorgonia.Value, values ...gorgonia.Val
 		return nil, err
 	}
 	rows := xs.TotalSize() / in
-	var beta float64
-	if op.bias {
-		b, err := floatInput(op, values, 2)
-		if err != nil {
-			return nil, err
-		}
-		broadcastRows(y, b, rows)
-		beta = 1
+	if !op.bias {
+		gemm(blas.NoTrans, blas.NoTrans, rows, out, in, x, w, 0, y)
+		return y, nil
 	}
-	gemm(blas.NoTrans, blas.NoTrans, rows, out, in, x, w, beta, y)
+	b, err := floatInput(op, values, 2)
+	if err != nil {
+		return nil, err
+	}
+	gemmRowsBias(rows, out, in, x, w, b, y)
 	return y, nil
 }
 
@@ -305,21 +304,6 @@ func sumRows[T opFloat](g, db []T, out int) {
 		for j, v := range g[r : r+out] {
 			db[j] += v
 		}
-	}
-}
-
-// broadcastRows fills each of the rows of y with b.
-func broadcastRows(y, b *tensor.Dense, rows int) {
-	if y.Dtype() == tensor.Float32 {
-		fillRows(elems[float32](y), elems[float32](b), rows)
-	} else {
-		fillRows(elems[float64](y), elems[float64](b), rows)
-	}
-}
-
-func fillRows[T opFloat](y, b []T, rows int) {
-	for r := 0; r < rows; r++ {
-		copy(y[r*len(b):], b)
 	}
 }
 

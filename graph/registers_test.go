@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/layers"
+	"github.com/gorgonet/gorgonet/models/rnn"
 	"github.com/gorgonet/gorgonet/models/transformer"
 	"github.com/gorgonet/gorgonet/optim"
 	"gorgonia.org/tensor"
@@ -18,20 +20,22 @@ import (
 func TestKeptRegistersMatchFreshBuffers(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		build func(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, func(step int) graph.Feeds)
+		build func(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc)
 	}{
 		{"transformer LM with dropout", buildLM},
 		{"transformer Seq2Seq with padding and dropout", buildSeq2Seq},
+		{"2-layer LSTM LM with dropout, carried state", buildRNNLM(layers.LSTM)},
+		{"GRU LM, carried state", buildRNNLM(layers.GRU)},
 	} {
 		for _, dt := range []tensor.Dtype{graph.Float32, graph.Float64} {
 			t.Run(tc.name+"/"+dt.String(), func(t *testing.T) {
 				run := func(keep bool) ([]float64, []*tensor.Dense) {
 					defer graph.SetKeepRegisters(graph.SetKeepRegisters(keep))
-					m, prog, feeds := tc.build(t, dt)
+					m, step := tc.build(t, dt)
 					opt := optim.ClipByGlobalNorm(optim.NewAdam(optim.Constant(3e-3)), 1)
 					var losses []float64
-					for step := 0; step < 4; step++ {
-						l, err := prog.Step(feeds(step), opt)
+					for i := 0; i < 4; i++ {
+						l, err := step(i, opt)
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -93,7 +97,15 @@ func randomIDs(rng *rand.Rand, rows, cols, lo, hi, pad int) *tensor.Dense {
 	return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(ids))
 }
 
-func buildLM(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, func(int) graph.Feeds) {
+// stepFunc runs training step i.
+type stepFunc func(i int, opt graph.Optimizer) (float64, error)
+
+// feedSteps steps prog on feeds(i).
+func feedSteps(prog *graph.Program, feeds func(i int) graph.Feeds) stepFunc {
+	return func(i int, opt graph.Optimizer) (float64, error) { return prog.Step(feeds(i), opt) }
+}
+
+func buildLM(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc) {
 	m := graph.NewModel(dt, 3)
 	lm, err := transformer.NewLM(m, transformer.LMConfig{Vocab: 20, Context: 8, Dim: 16, Heads: 2, Layers: 2, Dropout: 0.1})
 	if err != nil {
@@ -107,13 +119,13 @@ func buildLM(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, func(
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m, prog, func(step int) graph.Feeds {
+	return m, feedSteps(prog, func(step int) graph.Feeds {
 		rng := rand.New(rand.NewSource(int64(step)))
 		return graph.Feeds{transformer.LMInput: randomIDs(rng, 3, 8, 0, 20, 0), transformer.LMTarget: randomIDs(rng, 3, 8, 0, 20, 0)}
-	}
+	})
 }
 
-func buildSeq2Seq(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, func(int) graph.Feeds) {
+func buildSeq2Seq(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc) {
 	m := graph.NewModel(dt, 5)
 	s, err := transformer.NewSeq2Seq(m, transformer.Seq2SeqConfig{
 		SrcVocab: 12, TgtVocab: 12, MaxLen: 7, Dim: 16, Heads: 2, Layers: 2, Dropout: 0.1,
@@ -130,12 +142,38 @@ func buildSeq2Seq(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m, prog, func(step int) graph.Feeds {
+	return m, feedSteps(prog, func(step int) graph.Feeds {
 		rng := rand.New(rand.NewSource(int64(step)))
 		return graph.Feeds{
 			transformer.S2SSource:    randomIDs(rng, 4, 6, 3, 12, 2),
 			transformer.S2STargetIn:  randomIDs(rng, 4, 7, 3, 12, 3),
 			transformer.S2STargetOut: randomIDs(rng, 4, 7, 3, 12, 3),
+		}
+	})
+}
+
+func buildRNNLM(cell layers.CellKind) func(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc) {
+	return func(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc) {
+		m := graph.NewModel(dt, 7)
+		cfg := rnn.LMConfig{Vocab: 15, Embed: 8, Hidden: 12, Cell: cell}
+		if cell == layers.LSTM {
+			cfg.Layers, cfg.Dropout = 2, 0.2
+		}
+		lm, err := rnn.NewLM(m, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := lm.NewWindow(3, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := w.CompileTrain()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, func(i int, opt graph.Optimizer) (float64, error) {
+			rng := rand.New(rand.NewSource(int64(i)))
+			return w.Step(prog, randomIDs(rng, 3, 5, 0, 15, 0), randomIDs(rng, 3, 5, 0, 15, 0), opt)
 		}
 	}
 }

@@ -22,17 +22,28 @@
 #   BLAS_ENV=env    env: keep OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as set (AVX2
 #                   kernel); native: unset both for both sides (AVX-512)
 # PyTorch runs with the tuned glibc malloc of ../shared/bench/README.md.
-# Per run it prints step time, tokens/s, peak RSS (MB) and minor page faults
-# per step; gorgonet's also allocations and bytes per step.
+# Per run it prints step time, tokens/s, model GFLOP/s, peak RSS (MB) and the
+# minor page faults of the whole run (setup included: most of them happen
+# while building the model and in the first steps); gorgonet's also
+# allocations and bytes per step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 config=${1:-}
 case "$config" in
-transformer) pkg=./models/transformer bench=TransformerStep tokens=$((32 * 64)) ;;
-babygpt) pkg=./models/transformer bench=BabyGPTStep tokens=$((12 * 64)) ;;
-lstm) pkg=./models/rnn bench=LSTMStep tokens=$((32 * 64)) ;;
-rnn) pkg=./models/rnn bench=ElmanStep tokens=$((32 * 64)) ;;
+# flops: model FLOPs of one training step, counted the same way for both
+# sides: 3 × the forward pass's matrix-product FLOPs (backward = 2 × forward)
+# per token, times the tokens of a step. Per token, forward:
+#   transformer: 2·(4·D² + 2·D·F)·L + 2·D·V + 4·T·D·L (QKᵀ and A·V, full T×T)
+#   lstm: 2·E·4H + 2·H·4H + 2·H·V      rnn: 2·E·H + 2·H·H + 2·H·V
+transformer) pkg=./models/transformer bench=TransformerStep tokens=$((32 * 64))
+	flops=$((3 * (2 * (4 * 128 * 128 + 2 * 128 * 512) * 4 + 2 * 128 * 96 + 4 * 64 * 128 * 4) * 32 * 64)) ;;
+babygpt) pkg=./models/transformer bench=BabyGPTStep tokens=$((12 * 64))
+	flops=$((3 * (2 * (4 * 128 * 128 + 2 * 128 * 512) * 4 + 2 * 128 * 65 + 4 * 64 * 128 * 4) * 12 * 64)) ;;
+lstm) pkg=./models/rnn bench=LSTMStep tokens=$((32 * 64))
+	flops=$((3 * (2 * 256 * 1024 + 2 * 256 * 1024 + 2 * 256 * 96) * 32 * 64)) ;;
+rnn) pkg=./models/rnn bench=ElmanStep tokens=$((32 * 64))
+	flops=$((3 * (2 * 256 * 256 + 2 * 256 * 256 + 2 * 256 * 96) * 32 * 64)) ;;
 *)
 	echo "usage: bench/compare.sh transformer|babygpt|lstm|rnn" >&2
 	exit 2
@@ -79,8 +90,7 @@ go_run() {
 	allocs=$(awk '{for (i = 1; i < NF; i++) if ($(i+1) == "allocs/op") print $i}' <<<"$line")
 	bytes=$(awk '{for (i = 1; i < NF; i++) if ($(i+1) == "B/op") print $i}' <<<"$line")
 	read -r rss mf < <(rss_faults "$tm")
-	# the binary runs the benchmark twice (b.N=1, then b.N=go_steps), each with 2 warm-up steps
-	echo "$s $allocs $bytes $rss $((mf / (go_steps + 5)))"
+	echo "$s $allocs $bytes $rss $mf"
 }
 
 torch_run() {
@@ -92,8 +102,11 @@ torch_run() {
 	local s rss
 	s=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["step_s_median"])' "$out")
 	read -r rss mf < <(rss_faults "$tm")
-	echo "$s $rss $((mf / (torch_steps + 3)))"
+	echo "$s $rss $mf"
 }
+
+# rate N S [UNIT]: N/S/UNIT, rounded.
+rate() { awk -v n="$1" -v s="$2" -v u="${3:-1}" 'BEGIN {printf "%.0f", n / s / u}'; }
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
@@ -103,11 +116,11 @@ for r in $(seq "$rounds"); do
 	read -r load _ </proc/loadavg
 	read -r s allocs bytes rss mf < <(go_run)
 	go_times+=("$s")
-	echo "round $r gorgonet: load=$load step_s=$s tok_s=$(awk -v t="$tokens" -v s="$s" 'BEGIN {printf "%.0f", t / s}') allocs/step=$allocs bytes/step=$bytes peak_rss_mb=$rss minflt/step=$mf"
+	echo "round $r gorgonet: load=$load step_s=$s tok_s=$(rate "$tokens" "$s") gflop_s=$(rate "$flops" "$s" 1e9) allocs/step=$allocs bytes/step=$bytes peak_rss_mb=$rss minflt_run=$mf"
 	read -r load _ </proc/loadavg
 	read -r s rss mf < <(torch_run)
 	torch_times+=("$s")
-	echo "round $r pytorch:  load=$load step_s=$s tok_s=$(awk -v t="$tokens" -v s="$s" 'BEGIN {printf "%.0f", t / s}') peak_rss_mb=$rss minflt/step=$mf"
+	echo "round $r pytorch:  load=$load step_s=$s tok_s=$(rate "$tokens" "$s") gflop_s=$(rate "$flops" "$s" 1e9) peak_rss_mb=$rss minflt_run=$mf"
 done
 g=$(printf '%s\n' "${go_times[@]}" | median)
 p=$(printf '%s\n' "${torch_times[@]}" | median)

@@ -322,10 +322,12 @@ func twoFloatInputs(op fmt.Stringer, values []gorgonia.Value) (a, b *tensor.Dens
 }
 
 // gemm computes c = op(a)·op(b) + beta·c for row-major contiguous tensors,
-// with op(a) [m,k] and op(b) [k,n], through the BLAS in use (gonum's pure Go
-// by default, OpenBLAS with -tags openblas).
+// with op(a) [m,k] and op(b) [k,n], through the BLAS in use (internal/sgemm
+// and gonum's pure Go by default, OpenBLAS with -tags openblas). The
+// single-threaded SGEMMs (internal/sgemm, OpenBLAS as set up here) get their
+// rows split between goroutines; gonum's Dgemm runs its own goroutines.
 func gemm(ta, tb blas.Transpose, m, n, k int, a, b *tensor.Dense, beta float64, c *tensor.Dense) {
-	if BLASName == "openblas" {
+	if BLASName == "openblas" || c.Dtype() == tensor.Float32 {
 		gemmRows(ta, tb, m, n, k, a, b, beta, c)
 		return
 	}

@@ -1,0 +1,322 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// Micro-kernels of the Goto/BLIS algorithm (doc.go). Both compute a tile
+//
+//	C[i,j] = alpha·Σ_p A(i,p)·B(p,j) + beta·C[i,j]   (beta == 0: C is not read)
+//
+// for p < kc, where A(i,p) is at a + 4·(i·rsA + p·ksA) and row p of B (nr
+// contiguous floats) at b + 4·p·ksB; rows of C are ldc floats apart. The
+// strides let the same kernel read packed panels (rsA = 1, ksA = mr,
+// ksB = nr) or operands in place. kc ≥ 1.
+
+// func kernAVX512(kc int, a *float32, rsA, ksA int, b *float32, ksB int, c *float32, ldc int, alpha, beta float32)
+//
+// 8×32 tile: accumulators Z0..Z15 (row i in Z(2i), Z(2i+1)), B row in
+// Z16, Z17, broadcasts of A in Z18..Z21.
+TEXT ·kernAVX512(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ rsA+16(FP), BX
+	SHLQ $2, BX              // BX = row stride of A in bytes
+	LEAQ (BX)(BX*2), R9      // R9 = 3·BX
+	LEAQ (AX)(BX*4), R8      // R8 = address of row 4 of A
+	MOVQ ksA+24(FP), DX
+	SHLQ $2, DX
+	MOVQ b+32(FP), SI
+	MOVQ ksB+40(FP), DI
+	SHLQ $2, DI
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+loop512:
+	VMOVUPS (SI), Z16
+	VMOVUPS 64(SI), Z17
+	VBROADCASTSS (AX), Z18
+	VBROADCASTSS (AX)(BX*1), Z19
+	VFMADD231PS Z16, Z18, Z0
+	VFMADD231PS Z17, Z18, Z1
+	VBROADCASTSS (AX)(BX*2), Z20
+	VFMADD231PS Z16, Z19, Z2
+	VFMADD231PS Z17, Z19, Z3
+	VBROADCASTSS (AX)(R9*1), Z21
+	VFMADD231PS Z16, Z20, Z4
+	VFMADD231PS Z17, Z20, Z5
+	VBROADCASTSS (R8), Z18
+	VFMADD231PS Z16, Z21, Z6
+	VFMADD231PS Z17, Z21, Z7
+	VBROADCASTSS (R8)(BX*1), Z19
+	VFMADD231PS Z16, Z18, Z8
+	VFMADD231PS Z17, Z18, Z9
+	VBROADCASTSS (R8)(BX*2), Z20
+	VFMADD231PS Z16, Z19, Z10
+	VFMADD231PS Z17, Z19, Z11
+	VBROADCASTSS (R8)(R9*1), Z21
+	VFMADD231PS Z16, Z20, Z12
+	VFMADD231PS Z17, Z20, Z13
+	VFMADD231PS Z16, Z21, Z14
+	VFMADD231PS Z17, Z21, Z15
+	ADDQ DX, AX
+	ADDQ DX, R8
+	ADDQ DI, SI
+	DECQ CX
+	JNZ  loop512
+
+	MOVQ c+48(FP), R10
+	MOVQ ldc+56(FP), R11
+	SHLQ $2, R11
+	VBROADCASTSS alpha+64(FP), Z16
+	VBROADCASTSS beta+68(FP), Z17
+	MOVL beta+68(FP), R12
+	ANDL $0x7fffffff, R12    // beta == ±0: overwrite C without reading it
+
+#define SCALE512(r) VMULPS Z16, r, r
+	SCALE512(Z0)
+	SCALE512(Z1)
+	SCALE512(Z2)
+	SCALE512(Z3)
+	SCALE512(Z4)
+	SCALE512(Z5)
+	SCALE512(Z6)
+	SCALE512(Z7)
+	SCALE512(Z8)
+	SCALE512(Z9)
+	SCALE512(Z10)
+	SCALE512(Z11)
+	SCALE512(Z12)
+	SCALE512(Z13)
+	SCALE512(Z14)
+	SCALE512(Z15)
+	JZ store512
+
+#define UPDATE512(r0, r1) \
+	VFMADD231PS (R10), Z17, r0   \
+	VFMADD231PS 64(R10), Z17, r1 \
+	VMOVUPS     r0, (R10)        \
+	VMOVUPS     r1, 64(R10)      \
+	ADDQ        R11, R10
+	UPDATE512(Z0, Z1)
+	UPDATE512(Z2, Z3)
+	UPDATE512(Z4, Z5)
+	UPDATE512(Z6, Z7)
+	UPDATE512(Z8, Z9)
+	UPDATE512(Z10, Z11)
+	UPDATE512(Z12, Z13)
+	UPDATE512(Z14, Z15)
+	VZEROUPPER
+	RET
+
+store512:
+#define STORE512(r0, r1) \
+	VMOVUPS r0, (R10)   \
+	VMOVUPS r1, 64(R10) \
+	ADDQ    R11, R10
+	STORE512(Z0, Z1)
+	STORE512(Z2, Z3)
+	STORE512(Z4, Z5)
+	STORE512(Z6, Z7)
+	STORE512(Z8, Z9)
+	STORE512(Z10, Z11)
+	STORE512(Z12, Z13)
+	STORE512(Z14, Z15)
+	VZEROUPPER
+	RET
+
+// func kernAVX2(kc int, a *float32, rsA, ksA int, b *float32, ksB int, c *float32, ldc int, alpha, beta float32)
+//
+// 6×16 tile: accumulators Y0..Y11 (row i in Y(2i), Y(2i+1)), B row in
+// Y12, Y13, broadcasts of A in Y14, Y15.
+TEXT ·kernAVX2(SB), NOSPLIT, $0-72
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ rsA+16(FP), BX
+	SHLQ $2, BX
+	LEAQ (BX)(BX*2), R9
+	LEAQ (AX)(R9*1), R8      // R8 = address of row 3 of A
+	MOVQ ksA+24(FP), DX
+	SHLQ $2, DX
+	MOVQ b+32(FP), SI
+	MOVQ ksB+40(FP), DI
+	SHLQ $2, DI
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+loop256:
+	VMOVUPS (SI), Y12
+	VMOVUPS 32(SI), Y13
+	VBROADCASTSS (AX), Y14
+	VBROADCASTSS (AX)(BX*1), Y15
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS (AX)(BX*2), Y14
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VBROADCASTSS (R8), Y15
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VBROADCASTSS (R8)(BX*1), Y14
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VBROADCASTSS (R8)(BX*2), Y15
+	VFMADD231PS Y12, Y14, Y8
+	VFMADD231PS Y13, Y14, Y9
+	VFMADD231PS Y12, Y15, Y10
+	VFMADD231PS Y13, Y15, Y11
+	ADDQ DX, AX
+	ADDQ DX, R8
+	ADDQ DI, SI
+	DECQ CX
+	JNZ  loop256
+
+	MOVQ c+48(FP), R10
+	MOVQ ldc+56(FP), R11
+	SHLQ $2, R11
+	VBROADCASTSS alpha+64(FP), Y14
+	VBROADCASTSS beta+68(FP), Y15
+	MOVL beta+68(FP), R12
+	ANDL $0x7fffffff, R12
+
+#define SCALE256(r) VMULPS Y14, r, r
+	SCALE256(Y0)
+	SCALE256(Y1)
+	SCALE256(Y2)
+	SCALE256(Y3)
+	SCALE256(Y4)
+	SCALE256(Y5)
+	SCALE256(Y6)
+	SCALE256(Y7)
+	SCALE256(Y8)
+	SCALE256(Y9)
+	SCALE256(Y10)
+	SCALE256(Y11)
+	JZ store256
+
+#define UPDATE256(r0, r1) \
+	VFMADD231PS (R10), Y15, r0   \
+	VFMADD231PS 32(R10), Y15, r1 \
+	VMOVUPS     r0, (R10)        \
+	VMOVUPS     r1, 32(R10)      \
+	ADDQ        R11, R10
+	UPDATE256(Y0, Y1)
+	UPDATE256(Y2, Y3)
+	UPDATE256(Y4, Y5)
+	UPDATE256(Y6, Y7)
+	UPDATE256(Y8, Y9)
+	UPDATE256(Y10, Y11)
+	VZEROUPPER
+	RET
+
+store256:
+#define STORE256(r0, r1) \
+	VMOVUPS r0, (R10)   \
+	VMOVUPS r1, 32(R10) \
+	ADDQ    R11, R10
+	STORE256(Y0, Y1)
+	STORE256(Y2, Y3)
+	STORE256(Y4, Y5)
+	STORE256(Y6, Y7)
+	STORE256(Y8, Y9)
+	STORE256(Y10, Y11)
+	VZEROUPPER
+	RET
+
+// func transpose8(dst *float32, ldd int, src *float32, lds int, n int)
+//
+// Transposes n 8×8 blocks side by side: the 8 rows of src (lds floats apart)
+// of 8·n floats each become 8·n rows of 8 floats of dst, ldd floats apart.
+// AVX only (unpack, shuffle, then exchange of 128-bit lanes).
+TEXT ·transpose8(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), DX
+	SHLQ $2, DX
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), BX
+	SHLQ $2, BX
+	MOVQ n+32(FP), CX
+	LEAQ (BX)(BX*2), R9      // 3 rows of src
+	LEAQ (DX)(DX*2), R10     // 3 rows of dst
+
+loopT8:
+	LEAQ    (SI)(BX*4), R8
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(BX*1), Y1
+	VMOVUPS (SI)(BX*2), Y2
+	VMOVUPS (SI)(R9*1), Y3
+	VMOVUPS (R8), Y4
+	VMOVUPS (R8)(BX*1), Y5
+	VMOVUPS (R8)(BX*2), Y6
+	VMOVUPS (R8)(R9*1), Y7
+
+	// Pairs of rows interleaved: Y8 = r0[0] r1[0] r0[1] r1[1] | r0[4] ...
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+
+	// Quarter columns: Y0 = r0[0] r1[0] r2[0] r3[0] | r0[4] r1[4] r2[4] r3[4]
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+
+	// Columns: Y8 = column 0 (low lanes of Y0, Y4), Y12 = column 4 (high lanes).
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+	LEAQ    (DI)(DX*4), R11
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(DX*1)
+	VMOVUPS Y10, (DI)(DX*2)
+	VMOVUPS Y11, (DI)(R10*1)
+	VMOVUPS Y12, (R11)
+	VMOVUPS Y13, (R11)(DX*1)
+	VMOVUPS Y14, (R11)(DX*2)
+	VMOVUPS Y15, (R11)(R10*1)
+
+	ADDQ $32, SI
+	LEAQ (DI)(DX*8), DI
+	DECQ CX
+	JNZ  loopT8
+	VZEROUPPER
+	RET

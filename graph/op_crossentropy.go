@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/gorgonet/gorgonet/internal/vec32"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -157,13 +158,17 @@ func crossEntropyLoss[T opFloat](logits []T, targets []int, v, ignore int) float
 	if n == 0 {
 		return 0
 	}
+	var scratch []float32
+	if _, ok := any(logits).([]float32); ok {
+		scratch = make([]float32, v)
+	}
 	var sum float64
 	for i, c := range targets {
 		if c == ignore {
 			continue
 		}
 		row := logits[i*v : (i+1)*v]
-		mx, logSum := logSumExp(row)
+		mx, logSum := logSumExpRow(row, scratch)
 		sum += (mx - float64(row[c])) + logSum
 	}
 	return sum / float64(n)
@@ -236,6 +241,28 @@ func (op crossEntropyDiffOp) UsePreallocDo(prealloc gorgonia.Value, values ...go
 	return out, nil
 }
 
+// scaledSoftmaxRow writes k·softmax(x) into d, which may be x; with vec32's
+// kernels in float32.
+func scaledSoftmaxRow[T opFloat](d, x []T, k float64) {
+	if d32, ok := any(d).([]float32); ok {
+		x32 := any(x).([]float32)
+		s := vec32.ExpSum(d32, x32, 1, vec32.Max(x32))
+		vec32.Scale(d32, d32, float32(k/float64(s)))
+		return
+	}
+	mx := rowMax(x)
+	var s float64
+	for j, xj := range x {
+		e := math.Exp(float64(xj) - mx)
+		d[j] = T(e)
+		s += e
+	}
+	k /= s
+	for j := range d {
+		d[j] = T(float64(d[j]) * k)
+	}
+}
+
 // crossEntropyGrad writes g·(softmax(row) − onehot(target))/|K| for every
 // counted row of logits into dx, and zeros for ignored rows. dx may be logits.
 func crossEntropyGrad[T opFloat](dx, logits []T, targets []int, v, ignore int, g float64) {
@@ -250,17 +277,7 @@ func crossEntropyGrad[T opFloat](dx, logits []T, targets []int, v, ignore int, g
 			clear(d)
 			continue
 		}
-		mx := rowMax(x)
-		var s float64
-		for j, xj := range x {
-			e := math.Exp(float64(xj) - mx)
-			d[j] = T(e)
-			s += e
-		}
-		k := scale / s
-		for j := range d {
-			d[j] = T(float64(d[j]) * k)
-		}
+		scaledSoftmaxRow(d, x, scale)
 		d[c] -= T(scale)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/gorgonet/gorgonet/internal/vec32"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -109,6 +110,10 @@ func (op softmaxOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) 
 // softmaxRows writes softmax (or log-softmax) of each run of v elements of src into dst.
 // dst may be src.
 func softmaxRows[T opFloat](dst, src []T, v int, log bool) {
+	if d32, ok := any(dst).([]float32); ok {
+		softmaxRows32(d32, any(src).([]float32), v, log)
+		return
+	}
 	for r := 0; r < len(src); r += v {
 		x, y := src[r:r+v], dst[r:r+v]
 		if log {
@@ -130,6 +135,44 @@ func softmaxRows[T opFloat](dst, src []T, v int, log bool) {
 			y[i] = T(float64(y[i]) * inv)
 		}
 	}
+}
+
+// softmaxRows32 is softmaxRows in float32 with package vec32's AVX2 kernels
+// (issue 8): exp, max and sums in float32, within 6e-7 + |x − max|·6e-8
+// relative of the float64 result.
+func softmaxRows32(dst, src []float32, v int, log bool) {
+	var scratch []float32
+	if log {
+		scratch = make([]float32, v)
+	}
+	for r := 0; r < len(src); r += v {
+		x, y := src[r:r+v], dst[r:r+v]
+		if !log {
+			vec32.Softmax(y, x)
+			continue
+		}
+		mx, logSum := logSumExp32(x, scratch)
+		for i, xi := range x {
+			y[i] = float32((float64(xi) - mx) - logSum)
+		}
+	}
+}
+
+// logSumExp32 is logSumExp of a float32 row with vec32's kernels; scratch,
+// of the row's length, receives exp(row − m).
+func logSumExp32(row, scratch []float32) (m, logSum float64) {
+	mx := vec32.Max(row)
+	return float64(mx), math.Log(float64(vec32.ExpSum(scratch, row, 1, mx)))
+}
+
+// logSumExpRow is logSumExp, with vec32's kernels (logSumExp32) for a
+// float32 row; scratch is a float32 buffer of the row's length, nil for
+// float64.
+func logSumExpRow[T opFloat](row []T, scratch []float32) (m, logSum float64) {
+	if r32, ok := any(row).([]float32); ok {
+		return logSumExp32(r32, scratch)
+	}
+	return logSumExp(row)
 }
 
 // softmaxDiffOp computes the gradient of Softmax or LogSoftmax from the
@@ -177,6 +220,10 @@ func (op softmaxDiffOp) UsePreallocDo(prealloc gorgonia.Value, values ...gorgoni
 // softmaxGradRows writes the gradient of each run of v elements into dx,
 // which may be y or g.
 func softmaxGradRows[T opFloat](dx, y, g []T, v int, log bool) {
+	if d32, ok := any(dx).([]float32); ok {
+		softmaxGradRows32(d32, any(y).([]float32), any(g).([]float32), v, log)
+		return
+	}
 	for r := 0; r < len(y); r += v {
 		yr, gr, dr := y[r:r+v], g[r:r+v], dx[r:r+v]
 		var s float64
@@ -194,6 +241,26 @@ func softmaxGradRows[T opFloat](dx, y, g []T, v int, log bool) {
 		}
 		for i := range dr {
 			dr[i] = T(float64(yr[i]) * (float64(gr[i]) - s))
+		}
+	}
+}
+
+// softmaxGradRows32 is softmaxGradRows in float32 with vec32's kernels.
+func softmaxGradRows32(dx, y, g []float32, v int, log bool) {
+	var e []float32
+	if log {
+		e = make([]float32, v)
+	}
+	for r := 0; r < len(y); r += v {
+		yr, gr, dr := y[r:r+v], g[r:r+v], dx[r:r+v]
+		if !log {
+			vec32.SoftmaxGrad(dr, yr, gr, 1)
+			continue
+		}
+		s := vec32.Sum(gr)
+		vec32.Exp(e, yr)
+		for i, ei := range e {
+			dr[i] = gr[i] - ei*s
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/gorgonet/gorgonet/internal/vec32"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -131,13 +132,13 @@ func (op *maskedSoftmaxOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 		if keep != nil {
 			k = keep.Float64s()
 		}
-		maskedSoftmaxRows(g, xs, y.Float64s(), k, op.scale)
+		maskedSoftmaxRows(g, xs, y.Float64s(), k, op.scale, maskedSoftmaxRow[float64])
 	case []float32:
 		var k []float32
 		if keep != nil {
 			k = keep.Float32s()
 		}
-		maskedSoftmaxRows(g, xs, y.Float32s(), k, float32(op.scale))
+		maskedSoftmaxRows(g, xs, y.Float32s(), k, float32(op.scale), maskedSoftmaxRow32)
 	default:
 		return nil, errors.Errorf("%v: unsupported element type %v", op, x.Dtype())
 	}
@@ -208,9 +209,9 @@ func (op *maskedSoftmaxGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) 
 	tk := y.Shape()[y.Dims()-1]
 	switch ys := y.Data().(type) {
 	case []float64:
-		maskedSoftmaxGradRows(ys, g.Float64s(), dx.Float64s(), tk, op.scale)
+		maskedSoftmaxGradRows(ys, g.Float64s(), dx.Float64s(), tk, op.scale, softmaxGradRow[float64])
 	case []float32:
-		maskedSoftmaxGradRows(ys, g.Float32s(), dx.Float32s(), tk, float32(op.scale))
+		maskedSoftmaxGradRows(ys, g.Float32s(), dx.Float32s(), tk, float32(op.scale), vec32.SoftmaxGrad)
 	default:
 		return nil, errors.Errorf("%v: unsupported element type %v", op, y.Dtype())
 	}
@@ -241,8 +242,9 @@ func newMaskedGeometry(s tensor.Shape, causal bool) maskedGeometry {
 }
 
 // maskedSoftmaxRows writes the masked softmax of scale·x into y; keep is the [B,Tk]
-// key-padding mask or nil.
-func maskedSoftmaxRows[F attnFloat](g maskedGeometry, x, y, keep []F, scale F) {
+// key-padding mask or nil. row computes one row (maskedSoftmaxRow, or
+// maskedSoftmaxRow32 in float32).
+func maskedSoftmaxRows[F attnFloat](g maskedGeometry, x, y, keep []F, scale F, row func(x, y, keep []F, scale F)) {
 	for b := 0; b < g.b; b++ {
 		var kb []F
 		if keep != nil {
@@ -255,7 +257,7 @@ func maskedSoftmaxRows[F attnFloat](g maskedGeometry, x, y, keep []F, scale F) {
 				if g.causal {
 					visible = i + 1
 				}
-				maskedSoftmaxRow(x[off:off+visible], y[off:off+visible], kb, scale)
+				row(x[off:off+visible], y[off:off+visible], kb, scale)
 				// entries past the causal limit stay 0, as allocated
 			}
 		}
@@ -292,18 +294,52 @@ func maskedSoftmaxRow[F attnFloat](x, y, keep []F, scale F) {
 	}
 }
 
+// maskedSoftmaxRow32 is maskedSoftmaxRow in float32 with package vec32's
+// kernels (AVX2 exp, max, sums; issue 8): exp(scale·(x − max)) of the visible
+// keys, normalised. Masked keys are computed, then zeroed before the sum.
+func maskedSoftmaxRow32(x, y, keep []float32, scale float32) {
+	max := float32(math.Inf(-1))
+	if keep == nil {
+		max = vec32.Max(x)
+	} else {
+		for j, v := range x {
+			if keep[j] != 0 && v > max {
+				max = v
+			}
+		}
+	}
+	if math.IsInf(float64(max), -1) {
+		clear(y)
+		return
+	}
+	sum := vec32.ExpSum(y, x, scale, max)
+	if keep != nil {
+		for j := range y {
+			if keep[j] == 0 {
+				y[j] = 0
+			}
+		}
+		sum = vec32.Sum(y)
+	}
+	vec32.Scale(y, y, 1/sum)
+}
+
 // maskedSoftmaxGradRows writes dx = scale · y ⊙ (g − Σ_j y_j g_j) for every row of
-// length tk.
-func maskedSoftmaxGradRows[F attnFloat](y, g, dx []F, tk int, scale F) {
+// length tk with rowGrad (softmaxGradRow, or vec32.SoftmaxGrad in float32).
+func maskedSoftmaxGradRows[F attnFloat](y, g, dx []F, tk int, scale F, rowGrad func(dx, y, g []F, scale F)) {
 	for off := 0; off < len(y); off += tk {
-		yr, gr, dr := y[off:off+tk], g[off:off+tk], dx[off:off+tk]
-		var dot F
-		for j, v := range yr {
-			dot += v * gr[j]
-		}
-		for j, v := range yr {
-			dr[j] = scale * v * (gr[j] - dot)
-		}
+		rowGrad(dx[off:off+tk], y[off:off+tk], g[off:off+tk], scale)
+	}
+}
+
+// softmaxGradRow writes dx = scale · y ⊙ (g − Σ_j y_j g_j) for one row.
+func softmaxGradRow[F attnFloat](dx, y, g []F, scale F) {
+	var dot F
+	for j, v := range y {
+		dot += v * g[j]
+	}
+	for j, v := range y {
+		dx[j] = scale * v * (g[j] - dot)
 	}
 }
 

@@ -180,6 +180,17 @@ func outputFor(op fmt.Stringer, prealloc gorgonia.Value, dt tensor.Dtype, shape 
 	return reuseOutput(op, prealloc, dt, shape)
 }
 
+// OutputBuffer returns the buffer a custom Gorgonia op writes its result of
+// dtype and shape into, for ops defined outside this package (layers'
+// masked softmax): a new zeroed tensor when prealloc is nil (the op's Do),
+// else prealloc itself, reshaped if it holds the same number of elements in
+// another shape, or an error when it cannot hold the result (the op's
+// UsePreallocDo; Gorgonia's tape machine then calls Do). A reused buffer
+// holds old values: the op must write every element.
+func OutputBuffer(op fmt.Stringer, prealloc gorgonia.Value, dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, error) {
+	return outputFor(op, prealloc, dt, shape)
+}
+
 // gradInputs returns the two values a gradient op of an elementwise or
 // row-wise op is run on (a forward value and the output gradient): float
 // tensors of one dtype and shape.

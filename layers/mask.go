@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/internal/vec32"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -114,6 +115,11 @@ func (op *maskedSoftmaxOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, er
 }
 
 func (op *maskedSoftmaxOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.UsePreallocDo(nil, in...)
+}
+
+// UsePreallocDo writes the result into prealloc (graph.OutputBuffer).
+func (op *maskedSoftmaxOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (gorgonia.Value, error) {
 	x, err := maskOpInput(op, in, 0)
 	if err != nil {
 		return nil, err
@@ -124,7 +130,10 @@ func (op *maskedSoftmaxOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
 			return nil, err
 		}
 	}
-	y := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
+	y, err := graph.OutputBuffer(op, prealloc, x.Dtype(), x.Shape())
+	if err != nil {
+		return nil, err
+	}
 	g := newMaskedGeometry(x.Shape(), op.causal)
 	switch xs := x.Data().(type) {
 	case []float64:
@@ -194,6 +203,11 @@ func (op *maskedSoftmaxGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape
 }
 
 func (op *maskedSoftmaxGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.UsePreallocDo(nil, in...)
+}
+
+// UsePreallocDo writes the result into prealloc (graph.OutputBuffer).
+func (op *maskedSoftmaxGradOp) UsePreallocDo(prealloc gorgonia.Value, in ...gorgonia.Value) (gorgonia.Value, error) {
 	y, err := maskOpInput(op, in, 0)
 	if err != nil {
 		return nil, err
@@ -205,7 +219,10 @@ func (op *maskedSoftmaxGradOp) Do(in ...gorgonia.Value) (gorgonia.Value, error) 
 	if !y.Shape().Eq(g.Shape()) || y.Dtype() != g.Dtype() {
 		return nil, errors.Errorf("%v: output %v %v and gradient %v %v differ", op, y.Dtype(), y.Shape(), g.Dtype(), g.Shape())
 	}
-	dx := tensor.New(tensor.Of(y.Dtype()), tensor.WithShape(y.Shape().Clone()...))
+	dx, err := graph.OutputBuffer(op, prealloc, y.Dtype(), y.Shape())
+	if err != nil {
+		return nil, err
+	}
 	tk := y.Shape()[y.Dims()-1]
 	switch ys := y.Data().(type) {
 	case []float64:
@@ -258,7 +275,7 @@ func maskedSoftmaxRows[F attnFloat](g maskedGeometry, x, y, keep []F, scale F, r
 					visible = i + 1
 				}
 				row(x[off:off+visible], y[off:off+visible], kb, scale)
-				// entries past the causal limit stay 0, as allocated
+				clear(y[off+visible : off+g.tk]) // past the causal limit
 			}
 		}
 	}

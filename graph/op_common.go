@@ -10,6 +10,7 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
+	"slices"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -163,7 +164,9 @@ func reuseOutput(op fmt.Stringer, prealloc gorgonia.Value, dt tensor.Dtype, shap
 	if !ok || d.Dtype() != dt || d.IsMaterializable() || d.DataSize() != shape.TotalSize() || d.Shape().TotalSize() != shape.TotalSize() {
 		return nil, errors.Errorf("%v: preallocated %T cannot hold a %v %v result", op, prealloc, dt, shape)
 	}
-	if !d.Shape().Eq(shape) {
+	// Not Shape.Eq, which takes (1,N) and (N,1) for (N): the op would read
+	// the buffer's shape, and the tape machine get a value of another rank.
+	if !slices.Equal(d.Shape(), shape) {
 		if err := d.Reshape(shape...); err != nil {
 			return nil, errors.Wrapf(err, "%v: reshaping the preallocated buffer", op)
 		}

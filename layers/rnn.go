@@ -18,6 +18,11 @@ type RNNConfig struct {
 	Bidirectional bool       // run a second cell backward in time and concatenate the outputs
 	Dropout       float64    // dropout on the outputs of every layer but the last, in training
 	Activation    Activation // nonlinearity of Elman cells; nil means Tanh
+	// Unfused makes RunStacked, RunTimeMajor and Forward unroll the cells
+	// step by step, as Run does, instead of running each layer and
+	// direction as one graph.Recurrence. The results are the same; the
+	// unrolled graph is slower and bigger, and serves to check the fused one.
+	Unfused bool
 }
 
 // RNN is a recurrent network over sequences, PyTorch's nn.RNN, nn.LSTM and
@@ -30,7 +35,14 @@ type RNNConfig struct {
 //
 // Per time step the work is one [B,Hidden]×[Hidden,G·Hidden] product and
 // elementwise operations: the input part of every gate (x·weight_ih + biases)
-// does not depend on the state and is built apart from the recurrence.
+// does not depend on the state and is built apart from the recurrence, as one
+// product over all B·T steps.
+//
+// RunStacked, RunTimeMajor and Forward, which see the whole sequence, run
+// each layer and direction as one fused graph.Recurrence (its backward pass
+// written by hand), unless Config.Unfused is set or an Elman cell has an
+// activation other than Tanh and ReLU. Run, which returns every step as its
+// own node, and the cells' Forward unroll the cells step by step.
 //
 // Parameters are named as PyTorch names them, in gorgonet's [in,out] layout:
 // "<name>.weight_ih_l<k>" [In_k, G·Hidden], "<name>.weight_hh_l<k>"
@@ -129,17 +141,21 @@ func (r *RNN) Params() []*graph.Param {
 	return ps
 }
 
-// Sequence is the input of RNN.Run: T steps of a batch of B sequences, given
-// either as vectors or as token ids.
+// Sequence is the input of RNN.Run and RNN.RunStacked: T steps of a batch of
+// B sequences, given as the vectors of every step (Steps), as one tensor
+// (Inputs) or as token ids (Tokens). Exactly one of the three is set.
 type Sequence struct {
 	// Steps holds the input of every step, [B,In] each.
 	Steps []*gorgonia.Node
+	// Inputs holds the inputs of all steps, [B,T,In].
+	Inputs *gorgonia.Node
 	// Tokens holds token ids [B,T] (tensor.Int) to be looked up in
 	// Embedding, whose Dim must equal In. The first layer's input part is
 	// then taken from the table projected once, E·weight_ih + bias [Vocab,
 	// G·Hidden], instead of projecting each looked-up vector: the same sums
 	// with Vocab rows of work in place of B·T, for character and other small
-	// vocabularies.
+	// vocabularies. The fused recurrence reads the table's rows itself
+	// (graph.RecurrenceInputs.Table), without a gathered copy.
 	Tokens    *gorgonia.Node
 	Embedding *Embedding
 	// Mask, optional, is [B,T] of 1 at real tokens and 0 at padding. Where it
@@ -149,27 +165,27 @@ type Sequence struct {
 	Mask *gorgonia.Node
 }
 
-// Run unrolls the RNN over seq from the initial states init (NumStates of
-// them, ordered as NumStates says; nil for zeros) and returns the outputs of
-// the last layer at every step, [B, OutputSize()] each, and the final state
-// of every layer and direction (for the backward direction: its state after
-// the first step).
+// Run unrolls the RNN step by step over seq from the initial states init
+// (NumStates of them, ordered as NumStates says; nil for zeros) and returns
+// the outputs of the last layer at every step, [B, OutputSize()] each, and
+// the final state of every layer and direction (for the backward direction:
+// its state after the first step). Use RunStacked where the steps' outputs
+// are used together: it runs the fused recurrence.
 func (r *RNN) Run(seq Sequence, init []State) ([]*gorgonia.Node, []State, error) {
-	steps, batch, err := r.checkSequence(seq)
+	steps, batch, init, err := r.checkRun(seq, init)
 	if err != nil {
 		return nil, nil, err
-	}
-	if init == nil {
-		init = make([]State, r.NumStates())
-	}
-	if len(init) != r.NumStates() {
-		return nil, nil, errors.Errorf("layers: %s: %d initial states, want %d (layers × directions)", r.id, len(init), r.NumStates())
 	}
 	masks, err := r.maskSteps(seq.Mask, steps)
 	if err != nil {
 		return nil, nil, err
 	}
 	xs := seq.Steps
+	if seq.Inputs != nil {
+		if xs, err = SplitSteps(seq.Inputs); err != nil {
+			return nil, nil, errors.Wrapf(err, "layers: %s", r.id)
+		}
+	}
 	var ids []*gorgonia.Node
 	if seq.Tokens != nil {
 		if ids, err = SplitTokens(r.m, seq.Tokens); err != nil {
@@ -249,23 +265,172 @@ func (r *RNN) layerOutputs(l int, outs [][]*gorgonia.Node) ([]*gorgonia.Node, er
 				return nil, errors.Wrapf(err, "layers: %s: joining the directions of layer %d at step %d", r.id, l, t)
 			}
 		}
-		if l < r.Config.Layers-1 && r.Config.Dropout > 0 {
-			var err error
-			if y, err = graph.Dropout(r.m, y, r.Config.Dropout); err != nil {
-				return nil, errors.Wrapf(err, "layers: %s: dropout after layer %d", r.id, l)
-			}
+		var err error
+		if ys[t], err = r.dropBetween(l, y); err != nil {
+			return nil, err
 		}
-		ys[t] = y
 	}
 	return ys, nil
+}
+
+// dropBetween applies dropout to y, an output of layer l, below the last layer.
+func (r *RNN) dropBetween(l int, y *gorgonia.Node) (*gorgonia.Node, error) {
+	if l == r.Config.Layers-1 || r.Config.Dropout == 0 {
+		return y, nil
+	}
+	y, err := graph.Dropout(r.m, y, r.Config.Dropout)
+	return y, errors.Wrapf(err, "layers: %s: dropout after layer %d", r.id, l)
+}
+
+// RunStacked runs the RNN over seq from the initial states init (as Run) and
+// returns the outputs of the last layer at every step stacked, y
+// [B,T,OutputSize()], and the final state of every layer and direction.
+// Each layer and direction is one fused graph.Recurrence, its input part
+// x·weight_ih + biases one product over all steps (see RNN); padding masks
+// (Sequence.Mask) are applied inside the recurrence.
+func (r *RNN) RunStacked(seq Sequence, init []State) (*gorgonia.Node, []State, error) {
+	return r.runStacked(seq, init, false)
+}
+
+// RunTimeMajor is RunStacked with the outputs laid out [T,B,OutputSize()],
+// so that row t·B+b of their [T·B, OutputSize()] reshape is step t of
+// sequence b (the time-major order of a language model's targets). Every
+// layer runs in that layout; no transpose is made of the outputs.
+func (r *RNN) RunTimeMajor(seq Sequence, init []State) (*gorgonia.Node, []State, error) {
+	return r.runStacked(seq, init, true)
+}
+
+// fused reports whether RunStacked builds graph.Recurrence operations.
+func (r *RNN) fused() bool {
+	if r.Config.Unfused {
+		return false
+	}
+	for _, c := range r.allCells() {
+		if _, ok := c.fusedCell(); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *RNN) runStacked(seq Sequence, init []State, timeMajor bool) (*gorgonia.Node, []State, error) {
+	_, batch, init, err := r.checkRun(seq, init)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !r.fused() {
+		ys, final, err := r.Run(seq, init)
+		if err != nil {
+			return nil, nil, err
+		}
+		y, err := stackSteps(ys, timeMajor)
+		return y, final, errors.Wrapf(err, "layers: %s", r.id)
+	}
+	x, ids, err := r.fusedInput(seq, timeMajor)
+	if err != nil {
+		return nil, nil, errors.Wrapf(err, "layers: %s", r.id)
+	}
+	final := make([]State, r.NumStates())
+	for l, layer := range r.Cells {
+		outs := make([]*gorgonia.Node, len(layer))
+		for d, cell := range layer {
+			c := cell.base()
+			kind, _ := cell.fusedCell()
+			s, err := fillState(c, init[l*len(layer)+d], batch)
+			if err != nil {
+				return nil, nil, err
+			}
+			in := graph.RecurrenceInputs{WHH: c.WeightHH.Node(), H0: s.H, C0: s.C, Mask: seq.Mask, Reverse: d == 1, TimeMajor: timeMajor}
+			if err := c.sequenceInput(&in, x, ids, seq.Embedding); err != nil {
+				return nil, nil, err
+			}
+			if kind == graph.RecurrentGRU && c.BiasHH != nil {
+				in.BHH = c.BiasHH.Node()
+			}
+			res, err := graph.Recurrence(kind, in)
+			if err != nil {
+				return nil, nil, errors.Wrapf(err, "layers: %s", c.id)
+			}
+			outs[d] = res.Y
+			final[l*len(layer)+d] = State{H: res.H, C: res.C}
+		}
+		if x, err = graph.Concat(-1, outs...); err != nil {
+			return nil, nil, errors.Wrapf(err, "layers: %s: joining the directions of layer %d", r.id, l)
+		}
+		if x, err = r.dropBetween(l, x); err != nil {
+			return nil, nil, err
+		}
+		ids = nil
+	}
+	return x, final, nil
+}
+
+// fusedInput returns the first layer's input of a fused run in the layout
+// asked for ([B,T,In] or [T,B,In]), or the token ids [B,T], which
+// graph.Recurrence reads in either layout.
+func (r *RNN) fusedInput(seq Sequence, timeMajor bool) (x, ids *gorgonia.Node, err error) {
+	switch {
+	case seq.Tokens != nil:
+		return nil, seq.Tokens, nil
+	case seq.Inputs != nil && timeMajor:
+		x, err = gorgonia.Transpose(seq.Inputs, 1, 0, 2)
+		return x, nil, errors.Wrap(err, "inputs in time-major order")
+	case seq.Inputs != nil:
+		return seq.Inputs, nil, nil
+	}
+	x, err = stackSteps(seq.Steps, timeMajor)
+	return x, nil, err
+}
+
+// stackSteps joins T steps [B,D] into [B,T,D] or, time-major, [T,B,D].
+func stackSteps(ys []*gorgonia.Node, timeMajor bool) (*gorgonia.Node, error) {
+	if !timeMajor {
+		return StackSteps(ys)
+	}
+	if len(ys) == 0 || ys[0].Dims() != 2 {
+		return nil, errors.New("stacking the steps: want steps [B,D]")
+	}
+	rows, err := graph.Concat(0, ys...)
+	if err != nil {
+		return nil, errors.Wrap(err, "stacking the steps")
+	}
+	s := ys[0].Shape()
+	y, err := gorgonia.Reshape(rows, tensor.Shape{len(ys), s[0], s[1]})
+	return y, errors.Wrap(err, "stacking the steps")
+}
+
+// checkRun checks the arguments of Run and RunStacked and returns the number
+// of steps, the batch size and the initial states (zero states for nil).
+func (r *RNN) checkRun(seq Sequence, init []State) (steps, batch int, _ []State, err error) {
+	if steps, batch, err = r.checkSequence(seq); err != nil {
+		return 0, 0, nil, err
+	}
+	if init == nil {
+		init = make([]State, r.NumStates())
+	}
+	if len(init) != r.NumStates() {
+		return 0, 0, nil, errors.Errorf("layers: %s: %d initial states, want %d (layers × directions)", r.id, len(init), r.NumStates())
+	}
+	return steps, batch, init, nil
 }
 
 // checkSequence checks seq and returns its number of steps and batch size.
 func (r *RNN) checkSequence(seq Sequence) (steps, batch int, err error) {
 	dt := r.m.Dtype()
+	forms := 0
+	for _, set := range []bool{seq.Steps != nil, seq.Inputs != nil, seq.Tokens != nil} {
+		if set {
+			forms++
+		}
+	}
 	switch {
-	case (seq.Steps == nil) == (seq.Tokens == nil):
-		return 0, 0, errors.Errorf("layers: %s: give a Sequence either Steps or Tokens", r.id)
+	case forms != 1:
+		return 0, 0, errors.Errorf("layers: %s: give a Sequence exactly one of Steps, Inputs and Tokens", r.id)
+	case seq.Inputs != nil:
+		if err := checkInput(r.id, seq.Inputs, dt, seqLayouts, r.Config.Input); err != nil {
+			return 0, 0, err
+		}
+		batch, steps = seq.Inputs.Shape()[0], seq.Inputs.Shape()[1]
 	case seq.Tokens != nil:
 		if err := checkInput(r.id, seq.Tokens, tensor.Int, []string{"B,T"}, -1); err != nil {
 			return 0, 0, err
@@ -366,21 +531,12 @@ func SplitTokens(m *graph.Model, ids *gorgonia.Node) ([]*gorgonia.Node, error) {
 
 // Forward runs the RNN over x [B,T,In] from the initial states init (nil for
 // zeros) and returns the outputs y [B,T,OutputSize()] and the final states,
-// as Run.
+// as RunStacked.
 func (r *RNN) Forward(x *gorgonia.Node, init []State) (*gorgonia.Node, []State, error) {
 	if err := checkInput(r.id, x, r.m.Dtype(), seqLayouts, r.Config.Input); err != nil {
 		return nil, nil, err
 	}
-	xs, err := SplitSteps(x)
-	if err != nil {
-		return nil, nil, errors.Wrapf(err, "layers: %s", r.id)
-	}
-	ys, final, err := r.Run(Sequence{Steps: xs}, init)
-	if err != nil {
-		return nil, nil, err
-	}
-	y, err := StackSteps(ys)
-	return y, final, errors.Wrapf(err, "layers: %s", r.id)
+	return r.RunStacked(Sequence{Inputs: x}, init)
 }
 
 // SplitSteps cuts x [B,T,D] into its T steps [B,D] (with graph.Narrow, safe

@@ -3,6 +3,7 @@ package layers
 import (
 	"fmt"
 	"math"
+	"reflect"
 
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/pkg/errors"
@@ -67,6 +68,10 @@ type Cell interface {
 
 	// base returns the shared parameters.
 	base() *cellBase
+	// fusedCell returns the cell for graph.Recurrence, or false when the
+	// cell cannot be fused (an Elman cell with an activation other than
+	// Tanh and ReLU).
+	fusedCell() (graph.RecurrentCell, bool)
 	// step computes the next state from xp, the input projection of the
 	// step (see cellBase.project), and the state s (H never nil).
 	step(xp *gorgonia.Node, s State) (State, error)
@@ -143,6 +148,17 @@ func newCellBase(m *graph.Model, kind CellKind, name, suffix string, in, hidden 
 
 func (c *cellBase) base() *cellBase { return c }
 
+// fusedCell returns the LSTM or GRU cell of graph.Recurrence (RNNCell has its own).
+func (c *cellBase) fusedCell() (graph.RecurrentCell, bool) {
+	switch c.kind {
+	case LSTM:
+		return graph.RecurrentLSTM, true
+	case GRU:
+		return graph.RecurrentGRU, true
+	}
+	return 0, false
+}
+
 // Kind returns the kind of the cell.
 func (c *cellBase) Kind() CellKind { return c.kind }
 
@@ -174,17 +190,43 @@ func (c *cellBase) project(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if err != nil {
 		return nil, errors.Wrapf(err, "layers: %s: x·weight_ih of %v and %v", c.id, x.Shape(), c.WeightIH.Shape())
 	}
-	if c.BiasIH == nil {
-		return xw, nil
-	}
-	b := c.BiasIH.Node()
-	if c.kind != GRU {
-		if b, err = gorgonia.Add(b, c.BiasHH.Node()); err != nil {
-			return nil, errors.Wrapf(err, "layers: %s: bias_ih + bias_hh", c.id)
-		}
+	b, err := c.inputBias()
+	if b == nil || err != nil {
+		return xw, err
 	}
 	y, err := gorgonia.BroadcastAdd(xw, b, nil, []byte{0})
 	return y, errors.Wrapf(err, "layers: %s: adding the input bias", c.id)
+}
+
+// inputBias returns the bias added to x·weight_ih: bias_ih, plus bias_hh
+// except for a GRU; nil without biases.
+func (c *cellBase) inputBias() (*gorgonia.Node, error) {
+	if c.BiasIH == nil {
+		return nil, nil
+	}
+	if c.kind == GRU {
+		return c.BiasIH.Node(), nil
+	}
+	b, err := gorgonia.Add(c.BiasIH.Node(), c.BiasHH.Node())
+	return b, errors.Wrapf(err, "layers: %s: bias_ih + bias_hh", c.id)
+}
+
+// sequenceInput sets the input part of every gate for a fused run
+// (graph.Recurrence): in.XP = x·weight_ih + bias as one graph.Affine for the
+// inputs x ([B,T,In] or [T,B,In]), or for token ids [B,T], in.Table = the
+// embedding table projected once (see Sequence.Tokens) and in.Ids = ids.
+func (c *cellBase) sequenceInput(in *graph.RecurrenceInputs, x, ids *gorgonia.Node, emb *Embedding) error {
+	if ids != nil {
+		table, err := c.project(emb.Weight.Node())
+		in.Table, in.Ids = table, ids
+		return errors.Wrap(err, "projecting the embedding table")
+	}
+	b, err := c.inputBias()
+	if err != nil {
+		return err
+	}
+	in.XP, err = graph.Affine(x, c.WeightIH.Node(), b)
+	return errors.Wrapf(err, "layers: %s: x·weight_ih + bias", c.id)
 }
 
 // recurrent returns h·weight_hh [B, G·Hidden].
@@ -271,6 +313,18 @@ func newRNNCell(m *graph.Model, name, suffix string, in, hidden int, act Activat
 // Forward returns the next state for x [B,In] and state s (H [B,Hidden]; a
 // zero State stands for zeros).
 func (c *RNNCell) Forward(x *gorgonia.Node, s State) (State, error) { return cellForward(c, x, s) }
+
+// fusedCell returns graph.RecurrentTanh or graph.RecurrentReLU for a cell with
+// the Tanh or ReLU activation; other activations are not fused.
+func (c *RNNCell) fusedCell() (graph.RecurrentCell, bool) {
+	switch reflect.ValueOf(c.act).Pointer() {
+	case reflect.ValueOf(Activation(Tanh)).Pointer():
+		return graph.RecurrentTanh, true
+	case reflect.ValueOf(Activation(ReLU)).Pointer():
+		return graph.RecurrentReLU, true
+	}
+	return 0, false
+}
 
 func (c *RNNCell) step(xp *gorgonia.Node, s State) (State, error) {
 	hw, err := c.recurrent(s.H)

@@ -14,20 +14,30 @@ import (
 // BenchmarkLSTMStep measures one training step (forward, backward, clipping
 // and Adam) of the LSTM language model of the PyTorch reference
 // (../../../shared/bench/torch_reference.py lstm): vocab 96, embedding 256,
-// one LSTM layer of 256, BPTT 64, batch 32, float32, random tokens.
-func BenchmarkLSTMStep(b *testing.B) { benchStep(b, layers.LSTM) }
+// one LSTM layer of 256, BPTT 64, batch 32, float32, random tokens. The
+// LSTM runs as one fused graph.Recurrence.
+func BenchmarkLSTMStep(b *testing.B) { benchStep(b, layers.LSTM, false) }
 
 // BenchmarkElmanStep is BenchmarkLSTMStep with a tanh RNN layer
 // (torch_reference.py rnn).
-func BenchmarkElmanStep(b *testing.B) { benchStep(b, layers.Elman) }
+func BenchmarkElmanStep(b *testing.B) { benchStep(b, layers.Elman, false) }
 
-func benchStep(b *testing.B, cell layers.CellKind) {
+// BenchmarkLSTMStepUnfused is BenchmarkLSTMStep with the LSTM unrolled into
+// per-step nodes (layers.RNNConfig.Unfused), the graph before issue 8's
+// fused recurrence.
+func BenchmarkLSTMStepUnfused(b *testing.B) { benchStep(b, layers.LSTM, true) }
+
+// BenchmarkElmanStepUnfused is BenchmarkElmanStep unrolled.
+func BenchmarkElmanStepUnfused(b *testing.B) { benchStep(b, layers.Elman, true) }
+
+func benchStep(b *testing.B, cell layers.CellKind, unfused bool) {
 	const vocab, batch, steps = 96, 32, 64
 	m := graph.NewModel(graph.Float32, 1)
 	lm, err := NewLM(m, LMConfig{Vocab: vocab, Embed: 256, Hidden: 256, Cell: cell})
 	if err != nil {
 		b.Fatal(err)
 	}
+	lm.RNN.Config.Unfused = unfused
 	w, err := lm.NewWindow(batch, steps)
 	if err != nil {
 		b.Fatal(err)

@@ -124,14 +124,14 @@ func (lm *LM) NewWindow(batch, steps int) (*Window, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "rnn: LM.NewWindow")
 	}
-	ys, final, err := lm.RNN.Run(layers.Sequence{Tokens: ids, Embedding: lm.Embedding}, init)
+	ys, final, err := lm.RNN.RunTimeMajor(layers.Sequence{Tokens: ids, Embedding: lm.Embedding}, init)
 	if err != nil {
 		return nil, errors.Wrap(err, "rnn: LM")
 	}
 	if err := carry.SetFinal(final); err != nil {
 		return nil, errors.Wrap(err, "rnn: LM")
 	}
-	rows, err := graph.Concat(0, ys...) // [steps·batch, Hidden], time-major
+	rows, err := gorgonia.Reshape(ys, tensor.Shape{steps * batch, lm.RNN.OutputSize()}) // time-major
 	if err != nil {
 		return nil, errors.Wrap(err, "rnn: LM: stacking the steps")
 	}

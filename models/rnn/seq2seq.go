@@ -157,11 +157,8 @@ func (s *Seq2Seq) encode(src *gorgonia.Node) (encoded, error) {
 	if err != nil {
 		return e, err
 	}
-	ys, final, err := s.Encoder.Run(layers.Sequence{Tokens: src, Embedding: s.SourceEmbedding, Mask: mask}, nil)
-	if err != nil {
-		return e, err
-	}
-	if e.mem.enc, err = layers.StackSteps(ys); err != nil {
+	var final []layers.State
+	if e.mem.enc, final, err = s.Encoder.RunStacked(layers.Sequence{Tokens: src, Embedding: s.SourceEmbedding, Mask: mask}, nil); err != nil {
 		return e, err
 	}
 	e.mem.keys = e.mem.enc
@@ -303,11 +300,7 @@ func (s *Seq2Seq) Logits(src, tgtIn *gorgonia.Node) (*gorgonia.Node, error) {
 // decodeAll runs the decoder without attention feedback over tgtIn and
 // returns the pre-head outputs [B,T,H].
 func (s *Seq2Seq) decodeAll(tgtIn *gorgonia.Node, e encoded) (*gorgonia.Node, error) {
-	ys, _, err := s.Decoder.Run(layers.Sequence{Tokens: tgtIn, Embedding: s.TargetEmbedding}, e.init)
-	if err != nil {
-		return nil, err
-	}
-	states, err := layers.StackSteps(ys)
+	states, _, err := s.Decoder.RunStacked(layers.Sequence{Tokens: tgtIn, Embedding: s.TargetEmbedding}, e.init)
 	if err != nil || s.Attention == nil {
 		return states, err
 	}

@@ -3,10 +3,8 @@ package graph
 import (
 	"fmt"
 	"hash"
-	"math"
 
 	"github.com/chewxy/hm"
-	"github.com/gorgonet/gorgonet/internal/vec32"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -239,28 +237,6 @@ func (op crossEntropyDiffOp) UsePreallocDo(prealloc gorgonia.Value, values ...go
 		crossEntropyGrad(elems[float64](out), elems[float64](logits), targets, v, op.fwd.ignore, g)
 	}
 	return out, nil
-}
-
-// scaledSoftmaxRow writes k·softmax(x) into d, which may be x; with vec32's
-// kernels in float32.
-func scaledSoftmaxRow[T opFloat](d, x []T, k float64) {
-	if d32, ok := any(d).([]float32); ok {
-		x32 := any(x).([]float32)
-		s := vec32.ExpSum(d32, x32, 1, vec32.Max(x32))
-		vec32.Scale(d32, d32, float32(k/float64(s)))
-		return
-	}
-	mx := rowMax(x)
-	var s float64
-	for j, xj := range x {
-		e := math.Exp(float64(xj) - mx)
-		d[j] = T(e)
-		s += e
-	}
-	k /= s
-	for j := range d {
-		d[j] = T(float64(d[j]) * k)
-	}
 }
 
 // crossEntropyGrad writes g·(softmax(row) − onehot(target))/|K| for every

@@ -200,20 +200,8 @@ func TestCrossEntropyTargetOutOfRange(t *testing.T) {
 
 func TestCrossEntropyErrors(t *testing.T) {
 	m := NewModel(Float64, 1)
-	input := func(name string, shape ...int) *gorgonia.Node {
-		n, err := m.Input(name, shape...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	index := func(name string, shape ...int) *gorgonia.Node {
-		n, err := m.IndexInput(name, shape...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	input := func(name string, shape ...int) *gorgonia.Node { return testInput(t, m, name, shape...) }
+	index := func(name string, shape ...int) *gorgonia.Node { return testIndexInput(t, m, name, shape...) }
 	logits2, logits1, logits4 := input("l2", 4, 5), input("l1", 5), input("l4", 1, 2, 3, 4)
 	other := gorgonia.NewTensor(gorgonia.NewGraph(), tensor.Int, 1, gorgonia.WithShape(4), gorgonia.WithName("o"))
 	tests := []struct {

@@ -356,18 +356,9 @@ func TestRecurrenceFloat32Gradients(t *testing.T) {
 // the shapes.
 func TestRecurrenceErrors(t *testing.T) {
 	m := NewModel(Float64, 1)
-	node := func(name string, shape ...int) *gorgonia.Node {
-		n, err := m.Input(name, shape...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	node := func(name string, shape ...int) *gorgonia.Node { return testInput(t, m, name, shape...) }
 	xp, w, h0, c0 := node("xp", 2, 3, 20), node("w", 5, 20), node("h0", 2, 5), node("c0", 2, 5)
-	ids, err := m.IndexInput("ids", 2, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ids := testIndexInput(t, m, "ids", 2, 3)
 	m32 := NewModel(Float32, 1)
 	h32, err := m32.Input("h", 2, 5)
 	if err != nil {

@@ -123,17 +123,29 @@ func softmaxRows[T opFloat](dst, src []T, v int, log bool) {
 			}
 			continue
 		}
-		mx := rowMax(x)
-		var s float64
-		for i, xi := range x {
-			e := math.Exp(float64(xi) - mx)
-			y[i] = T(e)
-			s += e
-		}
-		inv := 1 / s
-		for i := range y {
-			y[i] = T(float64(y[i]) * inv)
-		}
+		scaledSoftmaxRow(y, x, 1)
+	}
+}
+
+// scaledSoftmaxRow writes k·softmax(x) into d, which may be x; with vec32's
+// kernels in float32.
+func scaledSoftmaxRow[T opFloat](d, x []T, k float64) {
+	if d32, ok := any(d).([]float32); ok {
+		x32 := any(x).([]float32)
+		s := vec32.ExpSum(d32, x32, 1, vec32.Max(x32))
+		vec32.Scale(d32, d32, float32(k/float64(s)))
+		return
+	}
+	mx := rowMax(x)
+	var s float64
+	for j, xj := range x {
+		e := math.Exp(float64(xj) - mx)
+		d[j] = T(e)
+		s += e
+	}
+	k /= s
+	for j := range d {
+		d[j] = T(float64(d[j]) * k)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/gorgonet/gorgonet/models/rnn"
 	"github.com/gorgonet/gorgonet/models/transformer"
 	"github.com/gorgonet/gorgonet/optim"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -100,6 +101,22 @@ func randomIDs(rng *rand.Rand, rows, cols, lo, hi, pad int) *tensor.Dense {
 // stepFunc runs training step i.
 type stepFunc func(i int, opt graph.Optimizer) (float64, error)
 
+// compileLoss returns a function compiling the training program of a loss
+// returned with an error by a model's Loss method.
+func compileLoss(t *testing.T, m *graph.Model) func(*gorgonia.Node, error) *graph.Program {
+	return func(loss *gorgonia.Node, err error) *graph.Program {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := m.Compile(loss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return prog
+	}
+}
+
 // feedSteps steps prog on feeds(i).
 func feedSteps(prog *graph.Program, feeds func(i int) graph.Feeds) stepFunc {
 	return func(i int, opt graph.Optimizer) (float64, error) { return prog.Step(feeds(i), opt) }
@@ -111,15 +128,7 @@ func buildLM(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loss, err := lm.Loss(3, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := m.Compile(loss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, feedSteps(prog, func(step int) graph.Feeds {
+	return m, feedSteps(compileLoss(t, m)(lm.Loss(3, 8)), func(step int) graph.Feeds {
 		rng := rand.New(rand.NewSource(int64(step)))
 		return graph.Feeds{transformer.LMInput: randomIDs(rng, 3, 8, 0, 20, 0), transformer.LMTarget: randomIDs(rng, 3, 8, 0, 20, 0)}
 	})
@@ -134,15 +143,7 @@ func buildSeq2Seq(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loss, err := s.Loss(4, 6, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := m.Compile(loss)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, feedSteps(prog, func(step int) graph.Feeds {
+	return m, feedSteps(compileLoss(t, m)(s.Loss(4, 6, 7)), func(step int) graph.Feeds {
 		rng := rand.New(rand.NewSource(int64(step)))
 		return graph.Feeds{
 			transformer.S2SSource:    randomIDs(rng, 4, 6, 3, 12, 2),

@@ -8,6 +8,10 @@ import (
 	"gorgonia.org/gorgonia"
 )
 
+// keepRegisters makes compile keep register buffers (tests turn it off to
+// compare against plain Reset).
+var keepRegisters = true
+
 // registers keeps the buffers of a tape machine's CPU registers from one run
 // to the next (issue 8, BENCHMARKS.md).
 //
@@ -23,15 +27,12 @@ import (
 // something else still reads it, so restore leaves a register empty when its
 // value
 //   - was loaded from a leaf of the graph (a parameter, an input, a
-//     constant), or shares memory with one (a reshaped parameter), or
+//     constant), or shares memory with one (a reshaped parameter) or with a
+//     parameter's gradient, or
 //   - shares memory with another register's value (a view).
 //
 // The register bank is not exported by gorgonia v0.9.18; newRegisters reaches
 // it by reflection and returns nil (plain Reset) if the field is not there.
-// keepRegisters makes compile keep register buffers (tests turn it off to
-// compare against plain Reset).
-var keepRegisters = true
-
 type registers struct {
 	bank   []gorgonia.Value // the machine's cpumem (same backing array)
 	saved  []gorgonia.Value

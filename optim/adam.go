@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/internal/vec32"
 )
 
 // Adam is the Adam optimizer of Kingma & Ba 2015 ("Adam: A Method for
@@ -17,6 +18,13 @@ import (
 //	θ ← θ − lr·m̂/(√v̂ + ε),  m̂ = m/(1−β1ᵗ),  v̂ = v/(1−β2ᵗ)
 //
 // t counts the optimizer's updates (Steps()+1), shared by all parameters.
+//
+// Unlike the other optimizers, Adam and AdamW update float32 parameters in
+// float32 arithmetic (internal/vec32.Adam: AVX2 where the CPU has it, 8
+// elements at a time): the scalars 1−β, lr/(1−β1ᵗ) and √(1−β2ᵗ) are computed
+// in float64 and rounded once, and each element's update differs from the
+// float64 computation by a few float32 roundings.
+// Float64 parameters are updated in float64.
 type Adam struct {
 	Beta1       float64 // β1 in [0, 1), default 0.9
 	Beta2       float64 // β2 in [0, 1), default 0.999
@@ -34,7 +42,7 @@ func NewAdam(lr Schedule) *Adam {
 // Step updates params from their gradients.
 func (o *Adam) Step(params []*graph.Param) error {
 	return run(&o.core, params, adamRule{beta1: o.Beta1, beta2: o.Beta2, eps: o.Eps, l2: o.WeightDecay},
-		adamKernel[float32], adamKernel[float64])
+		adam32, adam64)
 }
 
 // AdamW is Adam with decoupled weight decay (Loshchilov & Hutter 2019,
@@ -47,7 +55,8 @@ func (o *Adam) Step(params []*graph.Param) error {
 //	θ ← θ − lr·m̂/(√v̂ + ε),  m̂ = m/(1−β1ᵗ),  v̂ = v/(1−β2ᵗ)
 //
 // Biases, norm gains and other 1-D parameters do not decay by default (see
-// graph.Param.Decays).
+// graph.Param.Decays). Float32 parameters are updated in float32 arithmetic,
+// as with Adam.
 type AdamW struct {
 	Beta1       float64 // β1 in [0, 1), default 0.9
 	Beta2       float64 // β2 in [0, 1), default 0.999
@@ -66,7 +75,7 @@ func NewAdamW(lr Schedule, weightDecay float64) *AdamW {
 // Step updates params from their gradients.
 func (o *AdamW) Step(params []*graph.Param) error {
 	return run(&o.core, params, adamRule{beta1: o.Beta1, beta2: o.Beta2, eps: o.Eps, decoupled: o.WeightDecay},
-		adamKernel[float32], adamKernel[float64])
+		adam32, adam64)
 }
 
 type adamRule struct {
@@ -79,16 +88,44 @@ func (r adamRule) check() error {
 		nonNegative("Eps", r.eps), nonNegative("WeightDecay", r.l2), nonNegative("WeightDecay", r.decoupled))
 }
 
-func adamKernel[T float](r adamRule, u update, w, g []T, slots [][]T) {
+// adamCoeffs are the scalars of update u, in float64.
+type adamCoeffs struct {
+	stepSize, sqrtBC2 float64 // lr/(1−β1ᵗ) and √(1−β2ᵗ)
+	l2, shrink        float64 // coupled decay λ and decoupled factor 1 − lr·λ
+}
+
+func (r adamRule) coeffs(u update) adamCoeffs {
 	t := float64(u.t)
-	stepSize := u.lr / (1 - math.Pow(r.beta1, t))
-	sqrtBC2 := math.Sqrt(1 - math.Pow(r.beta2, t))
-	l2, shrink := u.decay(r.l2), 1-u.lr*u.decay(r.decoupled)
+	return adamCoeffs{
+		stepSize: u.lr / (1 - math.Pow(r.beta1, t)),
+		sqrtBC2:  math.Sqrt(1 - math.Pow(r.beta2, t)),
+		l2:       u.decay(r.l2),
+		shrink:   1 - u.lr*u.decay(r.decoupled),
+	}
+}
+
+// adam32 updates a float32 parameter in float32 arithmetic with
+// vec32.Adam (AVX2 where the CPU has it), the coefficients computed in
+// float64 and rounded once.
+func adam32(r adamRule, u update, w, g []float32, slots [][]float32) {
+	c := r.coeffs(u)
+	vec32.Adam(w, g[:len(w)], slots[0][:len(w)], slots[1][:len(w)], vec32.AdamCoeffs{
+		Beta1: float32(r.beta1), OneMinusBeta1: float32(1 - r.beta1),
+		Beta2: float32(r.beta2), OneMinusBeta2: float32(1 - r.beta2),
+		L2: float32(c.l2), Shrink: float32(c.shrink),
+		StepSize: float32(c.stepSize), SqrtBC2: float32(c.sqrtBC2), Eps: float32(r.eps),
+	})
+}
+
+// adam64 updates a float64 parameter; the operations are those of
+// vec32.Adam, in float64.
+func adam64(r adamRule, u update, w, g []float64, slots [][]float64) {
+	c := r.coeffs(u)
 	g, m, v := g[:len(w)], slots[0][:len(w)], slots[1][:len(w)]
 	for i, wi := range w {
-		gi := float64(g[i]) + l2*float64(wi)
-		m[i] = T(r.beta1*float64(m[i]) + (1-r.beta1)*gi)
-		v[i] = T(r.beta2*float64(v[i]) + (1-r.beta2)*gi*gi)
-		w[i] = T(float64(wi)*shrink - stepSize*float64(m[i])/(math.Sqrt(float64(v[i]))/sqrtBC2+r.eps))
+		gi := g[i] + c.l2*wi
+		m[i] = r.beta1*m[i] + (1-r.beta1)*gi
+		v[i] = r.beta2*v[i] + (1-r.beta2)*gi*gi
+		w[i] = wi*c.shrink - c.stepSize*m[i]/(math.Sqrt(v[i])/c.sqrtBC2+r.eps)
 	}
 }

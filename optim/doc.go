@@ -15,8 +15,9 @@
 // Every optimizer follows the update rule of its PyTorch namesake
 // (torch.optim), with hyper-parameters preset to PyTorch's defaults; each type's
 // documentation writes the rule out. The arithmetic of an update is done in
-// float64 and the results are stored in the model's element type: float32
-// models keep float32 parameters and float32 optimizer state, as PyTorch does.
+// float64 and the results are stored in the model's element type (Adam and
+// AdamW update float32 parameters in float32 with an AVX2 kernel, as PyTorch
+// does): float32 models keep float32 parameters and float32 optimizer state.
 //
 // Weight decay, of either kind (the coupled L2 term of SGD, Momentum, Adam,
 // RMSProp and Adagrad, or AdamW's decoupled decay), applies only to parameters

@@ -57,7 +57,8 @@ type rule interface {
 
 // kernel applies an update rule to one parameter: w and g are its values and
 // gradient, slots its state buffers in the order of core.slots, all of one
-// length. It computes in float64 and stores in T.
+// length. It computes in float64 and stores in T (except Adam's float32
+// kernel, which computes in float32: optim/adam.go).
 type kernel[R rule, T float] func(r R, u update, w, g []T, slots [][]T)
 
 // core is what every optimizer shares: its kind, schedule, update count and

@@ -121,3 +121,34 @@ func BenchmarkRows(b *testing.B) {
 		}))
 	})
 }
+
+// BenchmarkUpdate times AddTo and Adam on benchN elements with every kernel
+// set, and, for Adam, the float64 arithmetic per element on float32 storage
+// that optim used for float32 parameters before (the operations of
+// optim.adam64 with conversions). Compare with -cpu 1.
+func BenchmarkUpdate(b *testing.B) {
+	x, d := benchInput(), make([]float32, benchN)
+	w, g, m, v := benchInput(), benchInput(), make([]float32, benchN), make([]float32, benchN)
+	for i := range g {
+		g[i] *= 1e-2
+	}
+	c := adamCases[0].c
+	saved := kern
+	defer func() { kern = saved }()
+	for _, ks := range kernelSets() {
+		kern = ks
+		b.Run("AddTo/"+ks.name, func(b *testing.B) { benchKernel(b, func() { AddTo(d, x) }) })
+		b.Run("Adam/"+ks.name, func(b *testing.B) { benchKernel(b, func() { Adam(w, g, m, v, c) }) })
+	}
+	b.Run("Adam/float64", func(b *testing.B) {
+		b1, c1, b2, c2 := float64(c.Beta1), float64(c.OneMinusBeta1), float64(c.Beta2), float64(c.OneMinusBeta2)
+		benchKernel(b, func() {
+			for i, wi := range w {
+				gi := float64(g[i]) + float64(c.L2)*float64(wi)
+				m[i] = float32(b1*float64(m[i]) + c1*gi)
+				v[i] = float32(b2*float64(v[i]) + c2*gi*gi)
+				w[i] = float32(float64(wi)*float64(c.Shrink) - float64(c.StepSize)*float64(m[i])/(math.Sqrt(float64(v[i]))/float64(c.SqrtBC2)+float64(c.Eps)))
+			}
+		})
+	})
+}

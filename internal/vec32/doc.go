@@ -1,7 +1,8 @@
 // Package vec32 holds vectorised float32 kernels for the hot elementwise and
 // row operations of gorgonet's float32 graphs: exp, the exact (erf) GELU and
-// its derivative, sigmoid, tanh, and the row kernels of softmax and layer
-// normalisation.
+// its derivative, sigmoid, tanh, the row kernels of softmax and layer
+// normalisation, and the in-place updates AddTo (sums of rows) and Adam (the
+// optimizer step).
 //
 // On amd64 with AVX2 and FMA the kernels are Go assembly working on 8 lanes
 // at a time (the last len%8 elements with masked loads and stores, so every

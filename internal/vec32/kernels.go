@@ -21,6 +21,9 @@ type kernelSet struct {
 	lnGradSums  func(x, w, g []float32, mean float32) (sg, sgx float32)
 	lnGradApply func(dx, x, w, g []float32, mean, a, b, c float32)
 	gainGrad    func(acc, x, g []float32, mean, rstd float32)
+
+	addTo func(dst, x []float32)
+	adam  func(w, g, m, v []float32, c AdamCoeffs)
 }
 
 // kern is the kernel set in use: the fastest this CPU supports, switched by
@@ -48,6 +51,9 @@ var goKernels = &kernelSet{
 	lnGradSums:  lnGradSumsGo,
 	lnGradApply: lnGradApplyGo,
 	gainGrad:    gainGradGo,
+
+	addTo: addToGo,
+	adam:  adamGo,
 }
 
 // mapGo returns the kernel applying f to every element.

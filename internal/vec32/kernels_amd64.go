@@ -63,6 +63,16 @@ func lnGradApplyAVX2(dx, x, w, g []float32, mean, a, b, c float32)
 //go:noescape
 func gainGradAVX2(acc, x, g []float32, mean, rstd float32)
 
+//go:noescape
+func addToAVX2(dst, x []float32)
+
+//go:noescape
+func adamAVX2(w, g, m, v []float32, c *AdamCoeffs)
+
+// adamAVX2Value adapts adamAVX2 to the kernel signature (the coefficients
+// by value, so that calls through the kernel set do not allocate).
+func adamAVX2Value(w, g, m, v []float32, c AdamCoeffs) { adamAVX2(w, g, m, v, &c) }
+
 // normalizeAVX2Slices adapts normalizeAVX2 to the kernel signature.
 func normalizeAVX2Slices(dst, x, w, b []float32, mean, rstd float32) {
 	if len(x) == 0 {
@@ -98,6 +108,9 @@ var avx2Kernels = &kernelSet{
 	lnGradSums:  lnGradSumsAVX2,
 	lnGradApply: lnGradApplyAVX2,
 	gainGrad:    gainGradAVX2,
+
+	addTo: addToAVX2,
+	adam:  adamAVX2Value,
 }
 
 // kernelSets lists the kernel sets this CPU can run, fastest first.

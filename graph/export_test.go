@@ -8,3 +8,7 @@ func SetKeepRegisters(on bool) bool {
 	keepRegisters = on
 	return prev
 }
+
+// KeepsRegisters reports whether p keeps its register buffers across runs,
+// i.e. whether registers.go could reach gorgonia's register bank.
+func KeepsRegisters(p *Program) bool { return p.regs != nil }

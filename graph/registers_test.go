@@ -13,6 +13,20 @@ import (
 	"gorgonia.org/tensor"
 )
 
+// TestRegistersReached fails if gorgonia's tape machine no longer has the
+// register bank registers.go reaches by reflection (a gorgonia upgrade):
+// programs would then silently fall back to re-allocating every buffer.
+func TestRegistersReached(t *testing.T) {
+	m, _ := buildLM(t, tensor.Float32)
+	prog, err := m.CompileForward(m.Params()[0].Node())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !graph.KeepsRegisters(prog) {
+		t.Fatal("the program does not keep its register buffers: gorgonia's tapeMachine.cpumem was not found")
+	}
+}
+
 // TestKeptRegistersMatchFreshBuffers trains models for several steps with
 // register buffers kept across runs (the default) and with gorgonia's plain
 // Reset (every buffer fresh and zeroed), and requires bit-identical losses

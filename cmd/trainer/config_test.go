@@ -57,6 +57,7 @@ func TestYAMLErrors(t *testing.T) {
 		{"empty file", "# nothing\n", "holds no keys"},
 		{"value for a group", "model: 3\n", ":1: model is a group of keys"},
 		{"scalar then children", "train:\n  steps: 3\n    kind: x\n", ":3: inconsistent indentation"},
+		{"not UTF-8", "sample:\n  prompt: \xe9\n", ":2: not UTF-8 text (byte 0xe9)"},
 	}
 	dir := t.TempDir()
 	for _, c := range cases {
@@ -119,5 +120,15 @@ func TestValidateNamesTheKey(t *testing.T) {
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 			t.Errorf("%s: error %v, want one naming %q", c.set, err, c.want)
 		}
+	}
+}
+
+// TestJSONConfigNotUTF8: a JSON configuration with a byte that is not UTF-8
+// is refused with the line (Go's JSON decoder would read it as U+FFFD).
+func TestJSONConfigNotUTF8(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "c.json", "{\"sample\": {\n\"prompt\": \"\xff\"}}")
+	_, err := loadConfig(p, nil)
+	if want := "c.json:2: not UTF-8 text (byte 0xff)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want one containing %q", err, want)
 	}
 }

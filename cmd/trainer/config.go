@@ -169,9 +169,9 @@ func loadConfigFile(path string, cfg *Config) error {
 	}
 	ext := strings.ToLower(filepath.Ext(path))
 	if ext != ".yaml" && ext != ".yml" {
-		return config.Load(path, cfg)
+		return config.Decode(path, data, cfg)
 	}
-	return loadYAML(path, cfg)
+	return loadYAML(path, data, cfg)
 }
 
 // firstInvalidUTF8 returns the line (from 1) and value of the first byte of

@@ -2,8 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -12,8 +12,8 @@ import (
 	"github.com/gorgonet/gorgonet/internal/config"
 )
 
-// loadYAML applies a YAML configuration file to cfg. The trainer's
-// configuration is a tree of scalars, so it reads the block-mapping subset
+// loadYAML applies a YAML configuration file (path, with its contents data)
+// to cfg. The trainer's configuration is a tree of scalars, so it reads the block-mapping subset
 // of YAML that such a tree needs:
 //
 //	model:
@@ -26,19 +26,14 @@ import (
 // each leaf is applied as the --set override "model.d_model=64", so keys and
 // values are checked exactly as on the command line. Lists, flow mappings,
 // anchors and multi-line scalars are errors naming the line.
-func loadYAML(path string, cfg *Config) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return errors.Wrap(err, "config")
-	}
-	defer f.Close()
+func loadYAML(path string, data []byte, cfg *Config) error {
 	type level struct {
 		indent int
 		key    string
 	}
 	var stack []level   // open mappings, outermost first; indent is their children's
 	pendingIndent := -1 // indent of a "key:" line whose children are not yet seen
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	lineNo, seen := 0, false
 	for sc.Scan() {

@@ -33,6 +33,11 @@ func Load(path string, dst interface{}) error {
 	if err != nil {
 		return errors.Wrap(err, "config")
 	}
+	return Decode(path, data, dst)
+}
+
+// Decode is Load on the contents data of the file at path, already read.
+func Decode(path string, data []byte, dst interface{}) error {
 	if err := checkDestination(dst); err != nil {
 		return errors.Wrap(err, "config")
 	}

@@ -13,8 +13,8 @@ import (
 )
 
 // loadYAML applies a YAML configuration file (path, with its contents data)
-// to cfg. The trainer's configuration is a tree of scalars, so it reads the block-mapping subset
-// of YAML that such a tree needs:
+// to cfg. The trainer's configuration is a tree of scalars, so it reads the
+// block-mapping subset of YAML that such a tree needs:
 //
 //	model:
 //	  kind: transformer_lm   # comments are allowed

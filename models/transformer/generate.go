@@ -25,7 +25,7 @@ func (lm *LM) program() (*lmProgram, error) {
 		return lm.gen, nil
 	}
 	var logits *gorgonia.Node
-	err := inEvalMode(lm.m, func() error {
+	err := lm.m.InEvalMode(func() error {
 		ids, err := lm.m.IndexInput(generateInput, 1, lm.Config.Context)
 		if err != nil {
 			return err
@@ -92,14 +92,6 @@ func (lm *LM) Generate(prompt []int, n int, s Sampling) ([]int, error) {
 		out = append(out, next)
 	}
 	return out, nil
-}
-
-// inEvalMode runs build with m in evaluation mode and restores its mode.
-func inEvalMode(m *graph.Model, build func() error) error {
-	prev := m.Training()
-	m.SetTraining(false)
-	defer m.SetTraining(prev)
-	return build()
 }
 
 // copyRow copies len(dst) elements of t, from flat offset off, into dst.

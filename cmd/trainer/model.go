@@ -138,12 +138,3 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 	}
 	return n, nil
 }
-
-// inEvalMode runs build with m in evaluation mode (no dropout) and restores
-// the mode.
-func inEvalMode(m *graph.Model, build func() error) error {
-	prev := m.Training()
-	m.SetTraining(false)
-	defer m.SetTraining(prev)
-	return build()
-}

@@ -32,7 +32,7 @@ func (s *Seq2Seq) programs(batch int) (*s2sPrograms, error) {
 		memName: fmt.Sprintf("decode.b%d.memory", batch),
 		tgtName: fmt.Sprintf("decode.b%d.tgt", batch)}
 	var memory, logits *gorgonia.Node
-	err := inEvalMode(s.m, func() error {
+	err := s.m.InEvalMode(func() error {
 		src, err := s.m.IndexInput(p.srcName, batch, c.MaxLen)
 		if err != nil {
 			return err

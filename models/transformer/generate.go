@@ -25,7 +25,7 @@ func (lm *LM) program() (*lmProgram, error) {
 		return lm.gen, nil
 	}
 	var logits *gorgonia.Node
-	err := inEvalMode(lm.m, func() error {
+	err := lm.m.InEvalMode(func() error {
 		ids, err := lm.m.IndexInput(generateInput, 1, lm.Config.Context)
 		if err != nil {
 			return err
@@ -134,14 +134,6 @@ func (w *window) grow(textLen int) bool {
 	}
 	w.start = textLen - w.keep()
 	return true
-}
-
-// inEvalMode runs build with m in evaluation mode and restores its mode.
-func inEvalMode(m *graph.Model, build func() error) error {
-	prev := m.Training()
-	m.SetTraining(false)
-	defer m.SetTraining(prev)
-	return build()
 }
 
 // copyRow copies len(dst) elements of t, from flat offset off, into dst.

@@ -75,7 +75,7 @@ func TestLMGradient(t *testing.T) {
 func forwardLogits(t *testing.T, m *graph.Model, name string, shape []int, logits func(ids *gorgonia.Node) (*gorgonia.Node, error)) func([]int) []float64 {
 	t.Helper()
 	var out *gorgonia.Node
-	err := inEvalMode(m, func() error {
+	err := m.InEvalMode(func() error {
 		ids, err := m.IndexInput(name, shape...)
 		if err != nil {
 			return err

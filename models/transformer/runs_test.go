@@ -119,7 +119,7 @@ func runCharLM(tb testing.TB, text string, rc lmRunConfig) lmRunResult {
 func lmEvalProgram(lm *LM, batch, T int) (*graph.Program, error) {
 	m := lm.Model()
 	var loss *gorgonia.Node
-	err := inEvalMode(m, func() error {
+	err := m.InEvalMode(func() error {
 		ids, err := m.IndexInput("val.idx", batch, T)
 		if err != nil {
 			return err

@@ -69,7 +69,7 @@ func s2sForward(t *testing.T, s *Seq2Seq, prefix string, srcLen, tgtLen int) fun
 	t.Helper()
 	m := s.Model()
 	var logits *gorgonia.Node
-	err := inEvalMode(m, func() error {
+	err := m.InEvalMode(func() error {
 		src, err := m.IndexInput(prefix+".src", 2, srcLen)
 		if err != nil {
 			return err
@@ -184,7 +184,7 @@ func TestSeq2SeqLossIgnoresPadding(t *testing.T) {
 	s := newTinySeq2Seq(t, func(*Seq2SeqConfig) {})
 	m := s.Model()
 	var short, long *gorgonia.Node
-	err := inEvalMode(m, func() error {
+	err := m.InEvalMode(func() error {
 		var err error
 		if short, err = s.Loss(2, 4, 4); err != nil {
 			return err

@@ -32,7 +32,7 @@ func (s *Seq2Seq) programs(batch int) (*s2sPrograms, error) {
 		memName: fmt.Sprintf("decode.b%d.memory", batch),
 		tgtName: fmt.Sprintf("decode.b%d.tgt", batch)}
 	var memory, logits *gorgonia.Node
-	err := inEvalMode(s.m, func() error {
+	err := s.m.InEvalMode(func() error {
 		src, err := s.m.IndexInput(p.srcName, batch, c.MaxLen)
 		if err != nil {
 			return err
@@ -87,7 +87,7 @@ func (s *Seq2Seq) start(src [][]int, maxLen int) (*decoding, error) {
 			return nil, errors.Errorf("source %d is empty", i)
 		}
 	}
-	srcIDs, err := padRows(src, c.MaxLen, c.PadID, c.SrcVocab)
+	srcIDs, err := padRows(src, c.MaxLen, c.PadID, c.SourceVocab)
 	if err != nil {
 		return nil, errors.Wrapf(err, "sources (at most MaxLen = %d tokens)", c.MaxLen)
 	}
@@ -100,7 +100,7 @@ func (s *Seq2Seq) start(src [][]int, maxLen int) (*decoding, error) {
 		return nil, errors.Wrap(err, "encoder")
 	}
 	tgt := make([]int, len(src)*c.MaxLen)
-	d := &decoding{s: s, p: p, tgt: tgt, row: make([]float64, c.TgtVocab),
+	d := &decoding{s: s, p: p, tgt: tgt, row: make([]float64, c.TargetVocab),
 		feeds: graph.Feeds{p.srcName: srcIDs, p.memName: out[0].Clone().(*tensor.Dense),
 			p.tgtName: tensor.New(tensor.WithShape(len(src), c.MaxLen), tensor.WithBacking(tgt))}}
 	return d, nil
@@ -127,7 +127,7 @@ func (d *decoding) step(t int, rows int, fn func(r int, logProbs []float64)) err
 	}
 	c := d.s.Config
 	for r := 0; r < rows; r++ {
-		copyRow(d.row, out[0], (r*c.MaxLen+t)*c.TgtVocab)
+		copyRow(d.row, out[0], (r*c.MaxLen+t)*c.TargetVocab)
 		logSoftmax(d.row)
 		d.row[c.PadID], d.row[c.BOSID] = math.Inf(-1), math.Inf(-1)
 		fn(r, d.row)

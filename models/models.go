@@ -7,6 +7,8 @@
 package models
 
 import (
+	"context"
+
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -35,11 +37,13 @@ type LanguageModel interface {
 	// Context() when that is not 0), on inputs of names of its own: call it
 	// once per program (a training and an evaluation program each get one).
 	NewObjective(batch, steps int) (*Objective, error)
-	// Generate continues prompt (token ids, at least one) by n tokens drawn
-	// as s says and returns the n new ids. A prompt longer than the context
-	// and an n past it are fine: the model reads a window of the text, as
-	// its documentation says.
-	Generate(prompt []int, n int, s sampling.Sampling) ([]int, error)
+	// GenerateContext continues prompt (token ids, at least one) by n
+	// tokens drawn as s says and returns the n new ids; it stops between
+	// two tokens with ctx's error once ctx is done. A prompt longer than
+	// the context and an n past it are fine: the model reads a window of
+	// the text, as its documentation says. The models' Generate is
+	// GenerateContext without a deadline.
+	GenerateContext(ctx context.Context, prompt []int, n int, s sampling.Sampling) ([]int, error)
 }
 
 // Objective is a language model's loss over windows of one shape: compile
@@ -134,8 +138,9 @@ type Seq2SeqModel interface {
 	// validation loss built in evaluation mode.
 	LossOf(src, tgtIn, tgtOut *gorgonia.Node) (*gorgonia.Node, error)
 	// Translate decodes every source (unpadded ids, at least one each) as d
-	// says and returns the outputs without EOSID.
-	Translate(src [][]int, d Decoding) ([][]int, error)
+	// says and returns the outputs without EOSID; it stops between two
+	// decoding steps with ctx's error once ctx is done.
+	Translate(ctx context.Context, src [][]int, d Decoding) ([][]int, error)
 }
 
 // Decoding says how a Seq2SeqModel decodes.

@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"testing"
@@ -115,9 +116,14 @@ func TestLanguageModelObjective(t *testing.T) {
 				}
 			}
 			prompt := []int{1, 2, 3, 4, 5, 6, 0, 1, 2, 3}
-			out, err := lm.Generate(prompt, 12, sampling.Sampling{Temperature: 1, Seed: 3})
+			out, err := lm.GenerateContext(context.Background(), prompt, 12, sampling.Sampling{Temperature: 1, Seed: 3})
 			if err != nil || len(out) != 12 {
 				t.Fatalf("Generate past the context: %v, %v", out, err)
+			}
+			done, cancel := context.WithCancel(context.Background())
+			cancel()
+			if _, err := lm.GenerateContext(done, prompt, 12, sampling.Sampling{}); !errors.Is(err, context.Canceled) {
+				t.Fatalf("GenerateContext with a cancelled context: %v, want context.Canceled", err)
 			}
 		})
 	}
@@ -164,7 +170,7 @@ func TestSeq2SeqTranslate(t *testing.T) {
 			t.Fatalf("%s: Vocabs %d, %d, MaxLen %d", c.name, sv, tv, c.s.MaxLen())
 		}
 		for _, d := range []models.Decoding{{MaxLen: 5}, {Beam: 3, LengthPenalty: 0.6, MaxLen: 6}} {
-			got, err := c.s.Translate(src, d)
+			got, err := c.s.Translate(context.Background(), src, d)
 			if c.name == "rnn" && d.Beam > 1 {
 				if !errors.Is(err, models.ErrNoBeam) {
 					t.Fatalf("rnn beam: error %v, want one wrapping ErrNoBeam", err)
@@ -180,6 +186,11 @@ func TestSeq2SeqTranslate(t *testing.T) {
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("%s %+v: Translate %v, the model's decoder %v", c.name, d, got, want)
+			}
+			done, cancel := context.WithCancel(context.Background())
+			cancel()
+			if _, err := c.s.Translate(done, src, d); !errors.Is(err, context.Canceled) {
+				t.Fatalf("%s: Translate with a cancelled context: %v, want context.Canceled", c.name, err)
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package rnn
 
 import (
+	"context"
+
 	"github.com/pkg/errors"
 
 	"github.com/gorgonet/gorgonet/models"
@@ -39,12 +41,12 @@ func (s *Seq2Seq) MaxLen() int { return 0 }
 // Translate decodes every source greedily (Greedy), at most d.MaxLen
 // tokens, which must be positive. A beam width above 1 is an error wrapping
 // models.ErrNoBeam.
-func (s *Seq2Seq) Translate(src [][]int, d models.Decoding) ([][]int, error) {
+func (s *Seq2Seq) Translate(ctx context.Context, src [][]int, d models.Decoding) ([][]int, error) {
 	if d.Beam > 1 {
 		return nil, errors.Wrapf(models.ErrNoBeam, "rnn: Seq2Seq.Translate: beam width %d", d.Beam)
 	}
 	if d.MaxLen <= 0 {
 		return nil, errors.Errorf("rnn: Seq2Seq.Translate: MaxLen %d; a recurrent decoder needs a positive limit", d.MaxLen)
 	}
-	return s.Greedy(src, d.MaxLen)
+	return s.greedy(ctx, src, d.MaxLen)
 }

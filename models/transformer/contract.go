@@ -1,6 +1,7 @@
 package transformer
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/pkg/errors"
@@ -53,18 +54,18 @@ func (lm *LM) NewObjective(batch, steps int) (*models.Objective, error) {
 // Translate decodes every source greedily (d.Beam ≤ 1, as Greedy) or each
 // by beam search (Beam), at most d.MaxLen tokens (0 or more than
 // Config.MaxLen mean Config.MaxLen).
-func (s *Seq2Seq) Translate(src [][]int, d models.Decoding) ([][]int, error) {
+func (s *Seq2Seq) Translate(ctx context.Context, src [][]int, d models.Decoding) ([][]int, error) {
 	maxLen := d.MaxLen
 	if maxLen <= 0 || maxLen > s.Config.MaxLen {
 		maxLen = s.Config.MaxLen
 	}
 	if d.Beam <= 1 {
-		return s.Greedy(src, maxLen)
+		return s.greedy(ctx, src, maxLen)
 	}
 	out := make([][]int, len(src))
 	for i, seq := range src {
 		var err error
-		if out[i], err = s.Beam(seq, d.Beam, d.LengthPenalty, maxLen); err != nil {
+		if out[i], err = s.beam(ctx, seq, d.Beam, d.LengthPenalty, maxLen); err != nil {
 			return nil, errors.Wrapf(err, "source %d", i)
 		}
 	}

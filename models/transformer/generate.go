@@ -1,6 +1,8 @@
 package transformer
 
 import (
+	"context"
+
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/models/sampling"
 	"github.com/pkg/errors"
@@ -57,6 +59,12 @@ func (lm *LM) program() (*lmProgram, error) {
 // Context−⌊Context/2⌋ tokens. Every token is therefore predicted from at
 // least half a context of text before it, as long as there is that much.
 func (lm *LM) Generate(prompt []int, n int, s Sampling) ([]int, error) {
+	return lm.GenerateContext(context.Background(), prompt, n, s)
+}
+
+// GenerateContext is Generate that stops between two tokens, returning
+// ctx's error, once ctx is done.
+func (lm *LM) GenerateContext(ctx context.Context, prompt []int, n int, s Sampling) ([]int, error) {
 	if err := lm.checkGenerate(prompt, n, s); err != nil {
 		return nil, err
 	}
@@ -64,12 +72,14 @@ func (lm *LM) Generate(prompt []int, n int, s Sampling) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx := lm.Config.Context
 	text := append(make([]int, 0, len(prompt)+n), prompt...)
-	w := newWindow(ctx, len(prompt))
+	w := newWindow(lm.Config.Context, len(prompt))
 	smp := sampling.NewSampler(s)
 	row := make([]float64, lm.Config.Vocab)
 	for len(text) < len(prompt)+n {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		clear(p.ids)
 		copy(p.ids, text[w.start:])
 		res, err := p.prog.Forward(p.feed)

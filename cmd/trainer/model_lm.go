@@ -51,7 +51,7 @@ const (
 func (t *transformerLM) compileEval(B, T int) (lmEvaluator, error) {
 	m := t.lm.Model()
 	var loss *gorgonia.Node
-	err := inEvalMode(m, func() error {
+	err := m.InEvalMode(func() error {
 		ids, err := m.IndexInput(evalIDs, B, T)
 		if err != nil {
 			return err
@@ -182,7 +182,7 @@ func (r *rnnLMTrainer) restoreCarried(saved map[string]*tensor.Dense) error {
 func (r *rnnLM) compileEval(B, T int) (lmEvaluator, error) {
 	m := r.lm.Model()
 	var w *rnn.Window
-	err := inEvalMode(m, func() error {
+	err := m.InEvalMode(func() error {
 		var err error
 		w, err = r.lm.NewWindow(B, T)
 		return err

@@ -22,8 +22,8 @@ import (
 // runs/default-2, runs/default-3, … is used instead.
 const defaultRunDir = "runs/default"
 
-// trainerFiles are the names a run directory's files match; --force
-// removes exactly these.
+// isTrainerFile reports whether name is one of the files the trainer writes
+// into a run directory; --force removes exactly these.
 func isTrainerFile(name string) bool {
 	switch name {
 	case bestFile, metricsFile, plotFile, configFile, tokenizerFile:

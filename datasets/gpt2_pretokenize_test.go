@@ -49,9 +49,9 @@ func TestGPT2Chunk(t *testing.T) {
 		{"x\r\ny", []string{"x", "\r", "\n", "y"}},
 		{"' s", []string{"'", " s"}},
 		{"\x00\x01 a", []string{"\x00\x01", " a"}},
-		{"ab\xffcd", []string{"ab", "\xff", "cd"}},      // an invalid byte is [^\s\p{L}\p{N}]
-		{" \xff\xfe!x", []string{" \xff\xfe!", "x"}},    // …and joins the symbols around it
-		{"a\u0085b", []string{"a", "\u0085", "b"}},      // NEL is White_Space
+		{"ab\xffcd", []string{"ab", "\xff", "cd"}},   // an invalid byte is [^\s\p{L}\p{N}]
+		{" \xff\xfe!x", []string{" \xff\xfe!", "x"}}, // …and joins the symbols around it
+		{"a\u0085b", []string{"a", "\u0085", "b"}},   // NEL is White_Space
 		{"a \u0085\u0085 b", []string{"a", " \u0085\u0085", " b"}},
 	}
 	for _, tc := range tests {

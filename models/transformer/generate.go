@@ -60,10 +60,10 @@ func (lm *LM) program() (*lmProgram, error) {
 // of text before it, as long as there is that much.
 //
 // With the key/value cache (the default) a window is read once by one
-// program over Context positions, which also fills a cache of every block's
-// keys and values; each further token of the window is one step over the
-// cache, whose cost grows with the window's length rather than with its
-// square. Once the window slides, every position in it changes, so the
+// program (over the smallest power of two of positions that holds it, at
+// most Context), which also fills a cache of every block's keys and values;
+// each further token of the window is one step over the cache, whose cost
+// grows with the window's length rather than with its square. Once the window slides, every position in it changes, so the
 // cache is refilled from the restarted window: the cache and the
 // recomputing path (NoKVCache) read the same tokens at the same positions
 // and draw the same tokens, up to the rounding of the matrix products.

@@ -2,6 +2,7 @@ package transformer
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -13,23 +14,27 @@ import (
 )
 
 // lmCached is the key/value-cache generation of an LM, built in evaluation
-// mode: a prefill program reading a window of up to Context ids (padded to
-// Context, as the recomputing program) that returns the logits and every
-// block's keys and values, and a step program reading one token at one
-// position over the cache that returns its logits and its keys and values.
+// mode: prefill programs, which read a window of ids padded to a power of
+// two (or to Context) and return the logits and every block's keys and
+// values, and a step program, which reads one token at one position over
+// the cache and returns its logits and its keys and values.
 type lmCached struct {
-	cache        *kvCache
-	prefill      *graph.Program
-	prefillIDs   []int
-	prefillFeeds graph.Feeds
-	step         *graph.Program
-	token, pos   []int // backing arrays of the step's inputs
-	stepFeeds    graph.Feeds
+	cache      *kvCache
+	prefill    map[int]*prefill // by length
+	step       *graph.Program
+	token, pos []int // backing arrays of the step's inputs
+	stepFeeds  graph.Feeds
+}
+
+// prefill is a program reading len(ids) ids.
+type prefill struct {
+	prog  *graph.Program
+	ids   []int
+	feeds graph.Feeds
 }
 
 // Names of the inputs of the cached generation programs.
 const (
-	prefillInput = "generate.prefill.idx"
 	stepToken    = "generate.step.token"
 	stepPosition = "generate.step.pos"
 	cachePrefix  = "generate.cache"
@@ -41,18 +46,10 @@ func (lm *LM) cached() (*lmCached, error) {
 		return lm.kv, nil
 	}
 	c := lm.Config
-	g := &lmCached{prefillIDs: make([]int, c.Context), token: make([]int, 1), pos: make([]int, 1)}
-	var prefillOut, stepOut []*gorgonia.Node
+	g := &lmCached{prefill: map[int]*prefill{}, token: make([]int, 1), pos: make([]int, 1)}
+	var stepOut []*gorgonia.Node
 	err := lm.m.InEvalMode(func() error {
-		ids, err := lm.m.IndexInput(prefillInput, 1, c.Context)
-		if err != nil {
-			return err
-		}
-		logits, kv, err := lm.logits(ids, true)
-		if err != nil {
-			return err
-		}
-		prefillOut = append([]*gorgonia.Node{logits}, kv...)
+		var err error
 		if g.cache, err = newKVCache(lm.m, cachePrefix, c.Layers, 1, c.Context, c.Dim); err != nil {
 			return err
 		}
@@ -88,19 +85,50 @@ func (lm *LM) cached() (*lmCached, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "transformer: LM: building the key/value-cache programs")
 	}
-	if g.prefill, err = lm.m.CompileForward(prefillOut...); err != nil {
-		return nil, errors.Wrap(err, "transformer: LM: compiling the prefill program")
-	}
 	if g.step, err = lm.m.CompileForward(stepOut...); err != nil {
 		return nil, errors.Wrap(err, "transformer: LM: compiling the cached step program")
 	}
-	g.prefillFeeds = graph.Feeds{prefillInput: tensor.New(tensor.WithShape(1, c.Context), tensor.WithBacking(g.prefillIDs))}
 	g.stepFeeds = graph.Feeds{
 		stepToken:    tensor.New(tensor.WithShape(1, 1), tensor.WithBacking(g.token)),
 		stepPosition: tensor.New(tensor.WithShape(1), tensor.WithBacking(g.pos))}
 	g.cache.feed(g.stepFeeds)
 	lm.kv = g
 	return g, nil
+}
+
+// prefillFor returns the prefill program for a window of n ids, compiling
+// it on first use: the program reads the smallest power of two ≥ n ids, or
+// Context, padded with zeros that the causal mask hides from the window.
+func (lm *LM) prefillFor(g *lmCached, n int) (*prefill, error) {
+	size := 1
+	for size < n {
+		size *= 2
+	}
+	size = min(size, lm.Config.Context)
+	if p, ok := g.prefill[size]; ok {
+		return p, nil
+	}
+	name := fmt.Sprintf("generate.prefill%d.idx", size)
+	var out []*gorgonia.Node
+	err := lm.m.InEvalMode(func() error {
+		ids, err := lm.m.IndexInput(name, 1, size)
+		if err != nil {
+			return err
+		}
+		logits, kv, err := lm.logits(ids, true)
+		out = append([]*gorgonia.Node{logits}, kv...)
+		return err
+	})
+	if err != nil {
+		return nil, errors.Wrap(err, "transformer: LM: building a prefill program")
+	}
+	p := &prefill{ids: make([]int, size)}
+	if p.prog, err = lm.m.CompileForward(out...); err != nil {
+		return nil, errors.Wrap(err, "transformer: LM: compiling a prefill program")
+	}
+	p.feeds = graph.Feeds{name: tensor.New(tensor.WithShape(1, size), tensor.WithBacking(p.ids))}
+	g.prefill[size] = p
+	return p, nil
 }
 
 // generateCached is GenerateContext over the key/value cache: each window
@@ -123,9 +151,14 @@ func (lm *LM) generateCached(ctx context.Context, prompt []int, n int, s Samplin
 			return nil, err
 		}
 		if refill {
-			clear(g.prefillIDs)
-			window := copy(g.prefillIDs, text[w.start:])
-			res, err := g.prefill.Forward(g.prefillFeeds)
+			window := len(text) - w.start
+			p, err := lm.prefillFor(g, window)
+			if err != nil {
+				return nil, err
+			}
+			clear(p.ids)
+			copy(p.ids, text[w.start:])
+			res, err := p.prog.Forward(p.feeds)
 			if err != nil {
 				return nil, errors.Wrap(err, "transformer: LM.Generate: prefill")
 			}

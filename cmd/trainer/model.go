@@ -9,6 +9,7 @@ import (
 	"github.com/gorgonet/gorgonet/layers"
 	"github.com/gorgonet/gorgonet/models/rnn"
 	"github.com/gorgonet/gorgonet/models/transformer"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // network is a model built from a configuration: a language model (lm) or
@@ -39,7 +40,7 @@ type lmTrainer interface {
 	step(b datasets.LMBatch, opt graph.Optimizer) (float64, error)
 	// carried returns the state carried from batch to batch, to be saved
 	// in checkpoints (nil when there is none), and restoreCarried sets it.
-	carried() []graph.NamedTensor
+	carried() []safetensors.NamedTensor
 	restoreCarried(map[string]*tensor.Dense) error
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/models/rnn"
 	"github.com/gorgonet/gorgonet/models/transformer"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // transformerLM adapts a transformer.LM to lmNet.
@@ -38,7 +39,7 @@ func (t *transformerLMTrainer) step(b datasets.LMBatch, opt graph.Optimizer) (fl
 	return t.prog.Step(graph.Feeds{transformer.LMInput: b.Inputs, transformer.LMTarget: b.Targets}, opt)
 }
 
-func (t *transformerLMTrainer) carried() []graph.NamedTensor { return nil }
+func (t *transformerLMTrainer) carried() []safetensors.NamedTensor { return nil }
 
 func (t *transformerLMTrainer) restoreCarried(map[string]*tensor.Dense) error { return nil }
 
@@ -152,11 +153,11 @@ func (r *rnnLMTrainer) step(b datasets.LMBatch, opt graph.Optimizer) (float64, e
 // carriedPrefix names the carried state in checkpoints.
 const carriedPrefix = "carried/"
 
-func (r *rnnLMTrainer) carried() []graph.NamedTensor {
+func (r *rnnLMTrainer) carried() []safetensors.NamedTensor {
 	names, values := r.w.State.Names(), r.w.State.Values()
-	out := make([]graph.NamedTensor, len(names))
+	out := make([]safetensors.NamedTensor, len(names))
 	for i := range names {
-		out[i] = graph.NamedTensor{Name: carriedPrefix + names[i], T: values[i]}
+		out[i] = safetensors.NamedTensor{Name: carriedPrefix + names[i], T: values[i]}
 	}
 	return out
 }

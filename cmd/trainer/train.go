@@ -13,6 +13,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/internal/atomicfile"
 	"github.com/gorgonet/gorgonet/internal/config"
 	"github.com/gorgonet/gorgonet/internal/runlog"
 )
@@ -100,14 +101,14 @@ func writeRunFiles(dir string, r *run) error {
 	if err != nil {
 		return err
 	}
-	err = graph.WriteFileAtomic(filepath.Join(dir, configFile), func(w io.Writer) error {
+	err = atomicfile.WriteFile(filepath.Join(dir, configFile), func(w io.Writer) error {
 		_, err := io.WriteString(w, js+"\n")
 		return err
 	})
 	if err != nil {
 		return errors.Wrapf(err, "run directory %s is not writable", dir)
 	}
-	return graph.WriteFileAtomic(filepath.Join(dir, tokenizerFile), r.tok.Save)
+	return atomicfile.WriteFile(filepath.Join(dir, tokenizerFile), r.tok.Save)
 }
 
 // trainLoop trains r up to train.steps in dir, logging to out: progress,

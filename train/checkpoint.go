@@ -14,6 +14,7 @@ import (
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/optim"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // Checkpoint is the full state of a run, like nanoGPT's checkpoint dict:
@@ -92,9 +93,9 @@ func WriteCheckpoint(path string, ck *Checkpoint) error {
 	if ck.BadEvals > 0 {
 		meta[MetaBadEvals] = strconv.Itoa(ck.BadEvals)
 	}
-	tensors := make([]graph.NamedTensor, 0, len(ck.Params))
+	tensors := make([]safetensors.NamedTensor, 0, len(ck.Params))
 	for _, name := range sortedKeys(ck.Params) {
-		tensors = append(tensors, graph.NamedTensor{Name: name, T: ck.Params[name]})
+		tensors = append(tensors, safetensors.NamedTensor{Name: name, T: ck.Params[name]})
 	}
 	if ck.Optimizer != nil {
 		js, _ := json.Marshal(optimizerMeta{Kind: ck.Optimizer.Kind, Steps: ck.Optimizer.Steps})
@@ -110,9 +111,9 @@ func WriteCheckpoint(path string, ck *Checkpoint) error {
 		meta[MetaBatcher] = string(js)
 	}
 	for _, name := range sortedKeys(ck.Carried) {
-		tensors = append(tensors, graph.NamedTensor{Name: carriedPrefix + name, T: ck.Carried[name]})
+		tensors = append(tensors, safetensors.NamedTensor{Name: carriedPrefix + name, T: ck.Carried[name]})
 	}
-	return errors.Wrap(graph.WriteSafetensorsFile(path, tensors, meta), "train: saving checkpoint")
+	return errors.Wrap(safetensors.WriteFile(path, tensors, meta), "train: saving checkpoint")
 }
 
 // formatLoss writes a loss for the metadata; NaN (none) is "".
@@ -131,7 +132,7 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	fail := func(format string, args ...interface{}) error {
 		return errors.Errorf("checkpoint %s: %s", path, fmt.Sprintf(format, args...))
 	}
-	tensors, meta, err := graph.ReadSafetensorsFile(path)
+	tensors, meta, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, errors.Wrapf(err, "checkpoint %s (corrupt or truncated?)", path)
 	}

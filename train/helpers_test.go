@@ -73,7 +73,7 @@ func testPairs(t *testing.T, n int) ([]datasets.Pair, datasets.Tokenizer) {
 func newTestSeq2Seq(t *testing.T, vocab int, dt tensor.Dtype) Seq2SeqModel {
 	t.Helper()
 	m := graph.NewModel(dt, 7)
-	s, err := transformer.NewSeq2Seq(m, transformer.Seq2SeqConfig{SrcVocab: vocab, TgtVocab: vocab, MaxLen: 8, Dim: 16, Heads: 2,
+	s, err := transformer.NewSeq2Seq(m, transformer.Seq2SeqConfig{SourceVocab: vocab, TargetVocab: vocab, MaxLen: 8, Dim: 16, Heads: 2,
 		Layers: 1, PadID: datasets.PadID, BOSID: datasets.BOSID, EOSID: datasets.EOSID})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/distributed"
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // LMConfig shapes an LMTask.
@@ -140,7 +141,7 @@ func (t *LMTask) switchTo(index int) error {
 }
 
 // cloneState copies named tensors into a map.
-func cloneState(state []graph.NamedTensor) map[string]*tensor.Dense {
+func cloneState(state []safetensors.NamedTensor) map[string]*tensor.Dense {
 	out := make(map[string]*tensor.Dense, len(state))
 	for _, nt := range state {
 		out[nt.Name] = nt.T.Clone().(*tensor.Dense)
@@ -149,14 +150,14 @@ func cloneState(state []graph.NamedTensor) map[string]*tensor.Dense {
 }
 
 // Carried returns the state carried into part p (Carrier).
-func (t *LMTask) Carried(p Part) []graph.NamedTensor {
+func (t *LMTask) Carried(p Part) []safetensors.NamedTensor {
 	if !t.lm.Stateful() {
 		return nil
 	}
 	if saved, ok := t.parts[p.Index]; ok && p.Index != t.current {
-		out := make([]graph.NamedTensor, 0, len(saved))
+		out := make([]safetensors.NamedTensor, 0, len(saved))
 		for _, name := range sortedKeys(saved) {
-			out = append(out, graph.NamedTensor{Name: name, T: saved[name]})
+			out = append(out, safetensors.NamedTensor{Name: name, T: saved[name]})
 		}
 		return out
 	}
@@ -167,10 +168,10 @@ func (t *LMTask) Carried(p Part) []graph.NamedTensor {
 }
 
 // zeroState returns zero tensors shaped as state (a part not trained yet).
-func zeroState(state []graph.NamedTensor) []graph.NamedTensor {
-	out := make([]graph.NamedTensor, len(state))
+func zeroState(state []safetensors.NamedTensor) []safetensors.NamedTensor {
+	out := make([]safetensors.NamedTensor, len(state))
 	for i, nt := range state {
-		out[i] = graph.NamedTensor{Name: nt.Name, T: tensor.New(tensor.Of(nt.T.Dtype()), tensor.WithShape(nt.T.Shape().Clone()...))}
+		out[i] = safetensors.NamedTensor{Name: nt.Name, T: tensor.New(tensor.Of(nt.T.Dtype()), tensor.WithShape(nt.T.Shape().Clone()...))}
 	}
 	return out
 }

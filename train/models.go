@@ -13,6 +13,7 @@ import (
 	"github.com/gorgonet/gorgonet/models/rnn"
 	"github.com/gorgonet/gorgonet/models/sampling"
 	"github.com/gorgonet/gorgonet/models/transformer"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // LanguageModel is what LMTask needs of a language model. Transformer and
@@ -43,7 +44,7 @@ type LMProgram interface {
 	// Carried returns the state carried into the next window, tensors
 	// [B, …]; nil for a stateless model. SetCarried replaces it; Reset
 	// zeroes it.
-	Carried() []graph.NamedTensor
+	Carried() []safetensors.NamedTensor
 	SetCarried(map[string]*tensor.Dense) error
 	Reset()
 }
@@ -148,7 +149,7 @@ func (p *transformerProgram) Loss(inputs, targets *tensor.Dense) (float64, error
 	return graph.Scalar(out[0])
 }
 
-func (*transformerProgram) Carried() []graph.NamedTensor              { return nil }
+func (*transformerProgram) Carried() []safetensors.NamedTensor        { return nil }
 func (*transformerProgram) SetCarried(map[string]*tensor.Dense) error { return nil }
 func (*transformerProgram) Reset()                                    {}
 
@@ -210,11 +211,11 @@ func (p *rnnProgram) Loss(inputs, targets *tensor.Dense) (float64, error) {
 
 func (p *rnnProgram) Reset() { p.w.State.Reset() }
 
-func (p *rnnProgram) Carried() []graph.NamedTensor {
+func (p *rnnProgram) Carried() []safetensors.NamedTensor {
 	names, values := p.w.State.Names(), p.w.State.Values()
-	out := make([]graph.NamedTensor, len(names))
+	out := make([]safetensors.NamedTensor, len(names))
 	for i := range names {
-		out[i] = graph.NamedTensor{Name: names[i], T: values[i]}
+		out[i] = safetensors.NamedTensor{Name: names[i], T: values[i]}
 	}
 	return out
 }

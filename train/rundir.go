@@ -162,7 +162,7 @@ func (d *RunDir) Clear() error {
 }
 
 // removeUnfinished deletes the temporary files ".NAME.tmp-*" of the run's
-// files (see graph.WriteFileAtomic), which only a write cut short leaves;
+// files (see atomicfile.WriteFile), which only a write cut short leaves;
 // the files they were to replace are intact.
 func (d *RunDir) removeUnfinished() error {
 	entries, err := os.ReadDir(d.Path)

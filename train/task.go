@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // Task is a model together with its data: what a Loop trains, evaluates
@@ -67,7 +68,7 @@ type Position interface {
 // processes and micro-batches of the same global batch.
 type Carrier interface {
 	// Carried returns the state carried into part p of the next batch.
-	Carried(p Part) []graph.NamedTensor
+	Carried(p Part) []safetensors.NamedTensor
 	// SetCarried replaces the state of part p by state (by name, as
 	// Carried returns it).
 	SetCarried(p Part, state map[string]*tensor.Dense) error

@@ -141,8 +141,7 @@ func attentionMap(lm *transformer.LM, ck *checkpoint, text string, layer, head i
 	}
 	m := lm.Model()
 	var weights *gorgonia.Node
-	m.SetTraining(false) // a checkpoint opened for inspection never trains
-	err := func() error {
+	err := m.InEvalMode(func() error {
 		in, err := m.IndexInput("inspect.idx", 1, len(ids))
 		if err != nil {
 			return err
@@ -167,7 +166,7 @@ func attentionMap(lm *transformer.LM, ck *checkpoint, text string, layer, head i
 		}
 		_, weights, err = b.Attn.Attend(y, y, causal)
 		return err
-	}()
+	})
 	if err != nil {
 		return errors.Wrap(err, "building the attention graph")
 	}

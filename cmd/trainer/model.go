@@ -77,7 +77,7 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 			norm = layers.PreLN
 		}
 		var s *transformer.Seq2Seq
-		s, err = transformer.NewSeq2Seq(m, transformer.Seq2SeqConfig{SrcVocab: vocab, TgtVocab: vocab, MaxLen: mc.Context,
+		s, err = transformer.NewSeq2Seq(m, transformer.Seq2SeqConfig{SourceVocab: vocab, TargetVocab: vocab, MaxLen: mc.Context,
 			Dim: mc.DModel, Heads: mc.Heads, Layers: mc.Layers, Hidden: mc.Hidden,
 			PadID: datasets.PadID, BOSID: datasets.BOSID, EOSID: datasets.EOSID,
 			Dropout: mc.Dropout, Norm: norm, SharedEmbeddings: mc.SharedEmbeddings, TiedOutput: mc.TiedHead, Activation: act})
@@ -87,7 +87,7 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 	case kindRNNS2S:
 		attn := map[string]rnn.AttentionKind{"none": rnn.NoAttention, "bahdanau": rnn.Bahdanau, "luong": rnn.Luong}
 		var s *rnn.Seq2Seq
-		s, err = rnn.NewSeq2Seq(m, rnn.Seq2SeqConfig{SourceVocab: vocab, TargetVocab: vocab, Embed: mc.DModel, Hidden: hidden,
+		s, err = rnn.NewSeq2Seq(m, rnn.Seq2SeqConfig{SourceVocab: vocab, TargetVocab: vocab, Dim: mc.DModel, Hidden: hidden,
 			Layers: mc.Layers, Cell: cells[mc.Cell], Bidirectional: mc.Bidirectional, Attention: attn[mc.Attention], AttentionSize: mc.AttentionSize,
 			Dropout: mc.Dropout, PadID: datasets.PadID, BOSID: datasets.BOSID, EOSID: datasets.EOSID})
 		if err == nil {

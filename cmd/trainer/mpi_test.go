@@ -16,7 +16,7 @@ import (
 
 	"gorgonia.org/tensor"
 
-	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/safetensors"
 	"github.com/gorgonet/gorgonet/train"
 )
 
@@ -133,11 +133,11 @@ func TestMPITwoRanksMatchOneProcess(t *testing.T) {
 		t.Errorf("loss sequences differ: largest relative difference %.3g > 1e-5", worst)
 	}
 	name := stepCheckpointName(steps)
-	p1, _, err := graph.ReadSafetensorsFile(filepath.Join(dir, "one", name))
+	p1, _, err := safetensors.ReadFile(filepath.Join(dir, "one", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, _, err := graph.ReadSafetensorsFile(filepath.Join(dir, "two", name))
+	p2, _, err := safetensors.ReadFile(filepath.Join(dir, "two", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,11 +362,11 @@ func TestMPIEveryKind(t *testing.T) {
 					t.Errorf("step %d: loss %v on 1 process, %v on 2 ranks", s, a[s], b[s])
 				}
 			}
-			c1, _, err := graph.ReadSafetensorsFile(filepath.Join(dir, one, stepCheckpointName(steps)))
+			c1, _, err := safetensors.ReadFile(filepath.Join(dir, one, stepCheckpointName(steps)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			c2, _, err := graph.ReadSafetensorsFile(filepath.Join(dir, two, stepCheckpointName(steps)))
+			c2, _, err := safetensors.ReadFile(filepath.Join(dir, two, stepCheckpointName(steps)))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -106,8 +106,9 @@ func sampleText(ctx context.Context, lm train.LanguageModel, tok datasets.Tokeni
 	}
 	ids := tok.Encode(prompt)
 	unknown := 0
+	_, byteLevel := tok.(*datasets.GPT2Tokenizer) // reads every byte; its id 3 is "$"
 	for _, id := range ids {
-		if id == datasets.UnkID {
+		if id == datasets.UnkID && !byteLevel {
 			unknown++
 		}
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/pkg/errors"
 
-	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/internal/atomicfile"
 	"github.com/gorgonet/gorgonet/internal/config"
 	"github.com/gorgonet/gorgonet/internal/runlog"
 	"github.com/gorgonet/gorgonet/train"
@@ -94,14 +94,14 @@ func writeRunFiles(d *train.RunDir, r *run) error {
 	if err != nil {
 		return err
 	}
-	err = graph.WriteFileAtomic(d.File(configFile), func(w io.Writer) error {
+	err = atomicfile.WriteFile(d.File(configFile), func(w io.Writer) error {
 		_, err := io.WriteString(w, js+"\n")
 		return err
 	})
 	if err != nil {
 		return errors.Wrapf(err, "run directory %s is not writable", d.Path)
 	}
-	return graph.WriteFileAtomic(d.File(tokenizerFile), r.tok.Save)
+	return atomicfile.WriteFile(d.File(tokenizerFile), r.tok.Save)
 }
 
 // trainLoop trains r up to train.steps in d (nil on the ranks other than

@@ -9,6 +9,7 @@ import (
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/layers"
+	"github.com/gorgonet/gorgonet/models"
 	"github.com/gorgonet/gorgonet/models/rnn"
 	"github.com/gorgonet/gorgonet/models/transformer"
 	"github.com/gorgonet/gorgonet/optim"
@@ -33,7 +34,7 @@ func testIDs(n int, seed uint64) []int {
 
 // newTestLM builds a tiny language model of kind "transformer" or "rnn"
 // (an LSTM) of element type dt, without dropout.
-func newTestLM(t *testing.T, kind string, dt tensor.Dtype) LanguageModel {
+func newTestLM(t *testing.T, kind string, dt tensor.Dtype) models.LanguageModel {
 	t.Helper()
 	m := graph.NewModel(dt, 7)
 	switch kind {
@@ -42,13 +43,13 @@ func newTestLM(t *testing.T, kind string, dt tensor.Dtype) LanguageModel {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return Transformer(lm)
+		return lm
 	case "rnn":
 		lm, err := rnn.NewLM(m, rnn.LMConfig{Vocab: testVocab, Embed: 8, Hidden: 12, Cell: layers.LSTM})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return RNN(lm)
+		return lm
 	}
 	t.Fatalf("unknown kind %q", kind)
 	return nil
@@ -70,7 +71,7 @@ func testPairs(t *testing.T, n int) ([]datasets.Pair, datasets.Tokenizer) {
 }
 
 // newTestSeq2Seq builds a tiny Transformer seq2seq model of element type dt.
-func newTestSeq2Seq(t *testing.T, vocab int, dt tensor.Dtype) Seq2SeqModel {
+func newTestSeq2Seq(t *testing.T, vocab int, dt tensor.Dtype) models.Seq2SeqModel {
 	t.Helper()
 	m := graph.NewModel(dt, 7)
 	s, err := transformer.NewSeq2Seq(m, transformer.Seq2SeqConfig{SourceVocab: vocab, TargetVocab: vocab, MaxLen: 8, Dim: 16, Heads: 2,
@@ -78,7 +79,7 @@ func newTestSeq2Seq(t *testing.T, vocab int, dt tensor.Dtype) Seq2SeqModel {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return TransformerSeq2Seq(s)
+	return s
 }
 
 // recorder is an optimizer that keeps a copy of the gradients it is given

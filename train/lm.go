@@ -9,6 +9,7 @@ import (
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/distributed"
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/models"
 	"github.com/gorgonet/gorgonet/safetensors"
 )
 
@@ -32,13 +33,14 @@ type LMConfig struct {
 // Validation reads the validation tokens as EvalBatch contiguous streams
 // cut into windows of Context tokens (EvaluateLM).
 type LMTask struct {
-	lm      LanguageModel
-	cfg     LMConfig
-	val     []int
-	batcher *datasets.LMBatcher
-	train   LMProgram
-	eval    LMProgram // nil without validation tokens
-	batch   datasets.LMBatch
+	lm       models.LanguageModel
+	stateful bool // lm carries its state from window to window
+	cfg      LMConfig
+	val      []int
+	batcher  *datasets.LMBatcher
+	train    *lmProgram
+	eval     *lmProgram // nil without validation tokens
+	batch    datasets.LMBatch
 	// carried state of the parts other than current, by part index (a
 	// stateful model trained on several parts by one process)
 	parts   map[int]map[string]*tensor.Dense
@@ -46,14 +48,17 @@ type LMTask struct {
 }
 
 // NewLMTask compiles the programs of lm and makes the batcher over the
-// training tokens; val may be nil (no validation).
-func NewLMTask(lm LanguageModel, train, val []int, cfg LMConfig) (*LMTask, error) {
+// training tokens; val may be nil (no validation). A model of Context 0
+// carries its state and reads contiguous streams (datasets.Streams), any
+// other independent random windows (datasets.RandomWindows).
+func NewLMTask(lm models.LanguageModel, train, val []int, cfg LMConfig) (*LMTask, error) {
 	cfg.Parts = max(cfg.Parts, 1)
 	if cfg.EvalBatch <= 0 {
 		cfg.EvalBatch = cfg.Batch * cfg.Parts
 	}
+	stateful := lm.Context() == 0
 	mode := datasets.RandomWindows
-	if lm.Stateful() {
+	if stateful {
 		mode = datasets.Streams
 	}
 	B, T := cfg.Batch, cfg.Context
@@ -65,12 +70,12 @@ func NewLMTask(lm LanguageModel, train, val []int, cfg LMConfig) (*LMTask, error
 	if err != nil {
 		return nil, err
 	}
-	t := &LMTask{lm: lm, cfg: cfg, val: val, batcher: batcher, current: -1, parts: map[int]map[string]*tensor.Dense{}}
-	if t.train, err = lm.CompileTrain(B, T); err != nil {
+	t := &LMTask{lm: lm, stateful: stateful, cfg: cfg, val: val, batcher: batcher, current: -1, parts: map[int]map[string]*tensor.Dense{}}
+	if t.train, err = compileLM(lm, B, T, false); err != nil {
 		return nil, errors.Wrap(err, "compiling the training program")
 	}
 	if len(val) >= 2 {
-		if t.eval, err = lm.CompileEval(cfg.EvalBatch, T); err != nil {
+		if t.eval, err = compileLM(lm, cfg.EvalBatch, T, true); err != nil {
 			return nil, errors.Wrap(err, "compiling the validation program")
 		}
 	}
@@ -110,15 +115,15 @@ func (t *LMTask) Step(p Part, opt graph.Optimizer) (float64, error) {
 			return 0, err
 		}
 	}
-	if t.lm.Stateful() {
+	if t.stateful {
 		if err := t.switchTo(p.Index); err != nil {
 			return 0, err
 		}
 		if t.batch.Step == 0 {
-			t.train.Reset() // a new epoch starts every stream afresh
+			t.train.obj.Reset() // a new epoch starts every stream afresh
 		}
 	}
-	return t.train.Step(inputs, targets, opt)
+	return t.train.step(inputs, targets, opt)
 }
 
 // switchTo puts the carried state of part index into the training program,
@@ -128,16 +133,16 @@ func (t *LMTask) switchTo(index int) error {
 		return nil
 	}
 	if t.current >= 0 {
-		t.parts[t.current] = cloneState(t.train.Carried())
+		t.parts[t.current] = cloneState(t.train.carried())
 	}
 	t.current = index
 	saved, ok := t.parts[index]
 	if !ok {
-		t.train.Reset()
+		t.train.obj.Reset()
 		return nil
 	}
 	delete(t.parts, index)
-	return t.train.SetCarried(saved)
+	return t.train.setCarried(saved)
 }
 
 // cloneState copies named tensors into a map.
@@ -151,7 +156,7 @@ func cloneState(state []safetensors.NamedTensor) map[string]*tensor.Dense {
 
 // Carried returns the state carried into part p (Carrier).
 func (t *LMTask) Carried(p Part) []safetensors.NamedTensor {
-	if !t.lm.Stateful() {
+	if !t.stateful {
 		return nil
 	}
 	if saved, ok := t.parts[p.Index]; ok && p.Index != t.current {
@@ -162,9 +167,9 @@ func (t *LMTask) Carried(p Part) []safetensors.NamedTensor {
 		return out
 	}
 	if t.current >= 0 && t.current != p.Index {
-		return zeroState(t.train.Carried())
+		return zeroState(t.train.carried())
 	}
-	return t.train.Carried()
+	return t.train.carried()
 }
 
 // zeroState returns zero tensors shaped as state (a part not trained yet).
@@ -178,18 +183,16 @@ func zeroState(state []safetensors.NamedTensor) []safetensors.NamedTensor {
 
 // SetCarried replaces the state carried into part p (Carrier).
 func (t *LMTask) SetCarried(p Part, state map[string]*tensor.Dense) error {
-	if !t.lm.Stateful() {
+	if !t.stateful {
 		return nil
 	}
-	if t.current < 0 || t.current == p.Index {
-		t.current = p.Index
-		return t.train.SetCarried(state)
+	if t.current >= 0 && t.current != p.Index {
+		if err := t.switchTo(p.Index); err != nil {
+			return err
+		}
 	}
-	// Checked against the program's state now, stored until the part runs.
-	if err := t.switchTo(p.Index); err != nil {
-		return err
-	}
-	return t.train.SetCarried(state)
+	t.current = p.Index
+	return t.train.setCarried(state)
 }
 
 // Evaluate returns the mean validation loss per token (EvaluateLM).
@@ -197,7 +200,7 @@ func (t *LMTask) Evaluate(ctx context.Context, limit int) (float64, int, error) 
 	if t.eval == nil {
 		return 0, 0, nil
 	}
-	return EvaluateLM(ctx, t.eval, t.val, t.cfg.EvalBatch, t.cfg.Context, limit)
+	return evaluateLM(ctx, t.eval, t.val, t.cfg.EvalBatch, t.cfg.Context, limit)
 }
 
 // EvalWindows cuts ids into B contiguous streams, one per batch row, and
@@ -232,13 +235,22 @@ func EvalWindows(ids []int, B, T, limit int) (func(k int) datasets.LMBatch, int)
 	}, windows
 }
 
-// EvaluateLM returns the mean loss per predicted token of ids under prog, an
-// evaluation program on [B,T] windows (EvalWindows, within limit windows
-// per stream), and the number of tokens predicted. ctx is checked between
-// windows.
-func EvaluateLM(ctx context.Context, prog LMProgram, ids []int, B, T, limit int) (float64, int, error) {
+// EvaluateLM returns the mean loss per predicted token of ids under lm, in
+// evaluation mode, on [B,T] windows (EvalWindows, within limit windows per
+// stream), and the number of tokens predicted. It compiles a program of its
+// own; ctx is checked between windows.
+func EvaluateLM(ctx context.Context, lm models.LanguageModel, ids []int, B, T, limit int) (float64, int, error) {
+	prog, err := compileLM(lm, B, T, true)
+	if err != nil {
+		return 0, 0, err
+	}
+	return evaluateLM(ctx, prog, ids, B, T, limit)
+}
+
+// evaluateLM is EvaluateLM with the program compiled.
+func evaluateLM(ctx context.Context, prog *lmProgram, ids []int, B, T, limit int) (float64, int, error) {
 	window, count := EvalWindows(ids, B, T, limit)
-	prog.Reset()
+	prog.obj.Reset()
 	var sum float64
 	var tokens int
 	for k := 0; k < count; k++ {
@@ -255,7 +267,7 @@ func EvaluateLM(ctx context.Context, prog LMProgram, ids []int, B, T, limit int)
 		if valid == 0 {
 			continue
 		}
-		loss, err := prog.Loss(b.Inputs, b.Targets)
+		loss, err := prog.loss(b.Inputs, b.Targets)
 		if err != nil {
 			return 0, 0, errors.Wrapf(err, "evaluation window %d", k)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/distributed"
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/models"
 )
 
 // Seq2SeqConfig shapes a Seq2SeqTask.
@@ -35,19 +36,19 @@ func (c Seq2SeqConfig) batcherConfig(B int, shuffle bool) datasets.Seq2SeqConfig
 // the mean over the target tokens that are not padding, so parts of a
 // batch weigh by their numbers of target tokens (Task).
 type Seq2SeqTask struct {
-	model    Seq2SeqModel
+	model    models.Seq2SeqModel
 	cfg      Seq2SeqConfig
 	src, tgt datasets.Tokenizer
 	val      []datasets.Pair
 	batcher  *datasets.Seq2SeqBatcher
-	train    Seq2SeqProgram
-	eval     Seq2SeqProgram // nil without validation pairs that fit
+	train    s2sProgram
+	eval     s2sProgram // nil without validation pairs that fit
 	batch    datasets.Seq2SeqBatch
 }
 
 // NewSeq2SeqTask compiles the programs of model and makes the batcher over
 // the training pairs, encoded by the src and tgt tokenizers.
-func NewSeq2SeqTask(model Seq2SeqModel, train, val []datasets.Pair, src, tgt datasets.Tokenizer, cfg Seq2SeqConfig) (*Seq2SeqTask, error) {
+func NewSeq2SeqTask(model models.Seq2SeqModel, train, val []datasets.Pair, src, tgt datasets.Tokenizer, cfg Seq2SeqConfig) (*Seq2SeqTask, error) {
 	cfg.Parts = max(cfg.Parts, 1)
 	if cfg.EvalBatch <= 0 {
 		cfg.EvalBatch = cfg.Batch * cfg.Parts
@@ -57,11 +58,11 @@ func NewSeq2SeqTask(model Seq2SeqModel, train, val []datasets.Pair, src, tgt dat
 		return nil, errors.Wrapf(err, "sources longer than %d or targets longer than %d are left out", cfg.SourceLen, cfg.TargetLen-1)
 	}
 	t := &Seq2SeqTask{model: model, cfg: cfg, src: src, tgt: tgt, val: val, batcher: batcher}
-	if t.train, err = model.CompileTrain(cfg.Batch, cfg.SourceLen, cfg.TargetLen); err != nil {
+	if t.train, err = compileS2S(model, cfg.Batch, cfg.SourceLen, cfg.TargetLen, false); err != nil {
 		return nil, errors.Wrap(err, "compiling the training program")
 	}
 	if t.cfg.EvalBatch = min(cfg.EvalBatch, FittingPairs(src, tgt, val, cfg.SourceLen, cfg.TargetLen)); t.cfg.EvalBatch > 0 {
-		if t.eval, err = model.CompileEval(t.cfg.EvalBatch, cfg.SourceLen, cfg.TargetLen); err != nil {
+		if t.eval, err = compileS2S(model, t.cfg.EvalBatch, cfg.SourceLen, cfg.TargetLen, true); err != nil {
 			return nil, errors.Wrap(err, "compiling the validation program")
 		}
 	}
@@ -123,14 +124,25 @@ func (t *Seq2SeqTask) Evaluate(ctx context.Context, limit int) (float64, int, er
 	if t.eval == nil {
 		return 0, 0, nil
 	}
-	return EvaluateSeq2Seq(ctx, t.eval, t.val, t.src, t.tgt, t.cfg, limit)
+	return evaluateSeq2Seq(ctx, t.eval, t.val, t.src, t.tgt, t.cfg, limit)
 }
 
 // EvaluateSeq2Seq returns the mean loss per target token (end marks
-// included) of pairs under prog, an evaluation program on batches of
-// cfg.EvalBatch pairs, over at most limit batches (0: all), and the number
-// of tokens. The last pairs that do not fill a batch are left out.
-func EvaluateSeq2Seq(ctx context.Context, prog Seq2SeqProgram, pairs []datasets.Pair, src, tgt datasets.Tokenizer, cfg Seq2SeqConfig, limit int) (float64, int, error) {
+// included) of pairs under model, in evaluation mode, on batches of
+// cfg.EvalBatch pairs (sources of cfg.SourceLen, targets of cfg.TargetLen),
+// over at most limit batches (0: all), and the number of tokens. The last
+// pairs that do not fill a batch are left out. It compiles a program of its
+// own; ctx is checked between batches.
+func EvaluateSeq2Seq(ctx context.Context, model models.Seq2SeqModel, pairs []datasets.Pair, src, tgt datasets.Tokenizer, cfg Seq2SeqConfig, limit int) (float64, int, error) {
+	prog, err := compileS2S(model, cfg.EvalBatch, cfg.SourceLen, cfg.TargetLen, true)
+	if err != nil {
+		return 0, 0, err
+	}
+	return evaluateSeq2Seq(ctx, prog, pairs, src, tgt, cfg, limit)
+}
+
+// evaluateSeq2Seq is EvaluateSeq2Seq with the program compiled.
+func evaluateSeq2Seq(ctx context.Context, prog s2sProgram, pairs []datasets.Pair, src, tgt datasets.Tokenizer, cfg Seq2SeqConfig, limit int) (float64, int, error) {
 	batcher, err := datasets.NewSeq2SeqBatcher(pairs, src, tgt, cfg.batcherConfig(cfg.EvalBatch, false))
 	if err != nil {
 		return 0, 0, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pkg/errors"
 
+	"github.com/gorgonet/gorgonet/models"
 	"github.com/gorgonet/gorgonet/train"
 )
 
@@ -73,7 +74,7 @@ func cmdEval(args []string, stdout, _ io.Writer) error {
 
 // evalLMCheckpoint evaluates a language model on a split of its data or on
 // the file cfg.Data.Path (whole).
-func evalLMCheckpoint(ck *checkpoint, lm train.LanguageModel, cfg Config, file bool, split string, batches int) (float64, int, string, error) {
+func evalLMCheckpoint(ck *checkpoint, lm models.LanguageModel, cfg Config, file bool, split string, batches int) (float64, int, string, error) {
 	var ids []int
 	var what string
 	if file {
@@ -95,17 +96,13 @@ func evalLMCheckpoint(ck *checkpoint, lm train.LanguageModel, cfg Config, file b
 	if len(ids) < 2 {
 		return 0, 0, "", errors.Errorf("%s: fewer than 2 tokens, nothing to predict", what)
 	}
-	e, err := lm.CompileEval(cfg.Train.BatchSize, cfg.Model.Context)
-	if err != nil {
-		return 0, 0, "", err
-	}
-	loss, tokens, err := train.EvaluateLM(context.Background(), e, ids, cfg.Train.BatchSize, cfg.Model.Context, batches)
+	loss, tokens, err := train.EvaluateLM(context.Background(), lm, ids, cfg.Train.BatchSize, cfg.Model.Context, batches)
 	return loss, tokens, what, err
 }
 
 // evalS2SCheckpoint evaluates a seq2seq model on a split of its pairs or on
 // the TSV file cfg.Data.Path.
-func evalS2SCheckpoint(ck *checkpoint, s2s train.Seq2SeqModel, cfg Config, file bool, split string, batches int) (float64, int, string, error) {
+func evalS2SCheckpoint(ck *checkpoint, s2s models.Seq2SeqModel, cfg Config, file bool, split string, batches int) (float64, int, string, error) {
 	d, err := loadS2SData(context.Background(), cfg, ck.tok)
 	if err != nil {
 		return 0, 0, "", err
@@ -123,11 +120,7 @@ func evalS2SCheckpoint(ck *checkpoint, s2s train.Seq2SeqModel, cfg Config, file 
 		return 0, 0, "", errors.Errorf("%s: no pair fits the model's model.context %d", what, ctx)
 	}
 	B := min(cfg.Train.BatchSize, fit)
-	loss, err := s2s.CompileEval(B, ctx, ctx)
-	if err != nil {
-		return 0, 0, "", err
-	}
 	sc := train.Seq2SeqConfig{Batch: B, SourceLen: ctx, TargetLen: ctx, EvalBatch: B, Seed: cfg.Train.Seed}
-	l, tokens, err := train.EvaluateSeq2Seq(context.Background(), loss, pairs, ck.tok, ck.tok, sc, batches)
+	l, tokens, err := train.EvaluateSeq2Seq(context.Background(), s2s, pairs, ck.tok, ck.tok, sc, batches)
 	return l, tokens, what, err
 }

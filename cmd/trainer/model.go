@@ -7,9 +7,9 @@ import (
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/layers"
+	"github.com/gorgonet/gorgonet/models"
 	"github.com/gorgonet/gorgonet/models/rnn"
 	"github.com/gorgonet/gorgonet/models/transformer"
-	"github.com/gorgonet/gorgonet/train"
 )
 
 // network is a model built from a configuration: a language model (lm) or
@@ -17,8 +17,8 @@ import (
 // the Transformer LM behind lm, if it is one (inspect --attention).
 type network struct {
 	m   *graph.Model
-	lm  train.LanguageModel
-	s2s train.Seq2SeqModel
+	lm  models.LanguageModel
+	s2s models.Seq2SeqModel
 	tlm *transformer.LM
 }
 
@@ -62,14 +62,14 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 			Layers: mc.Layers, Hidden: mc.Hidden, Dropout: mc.Dropout, NoBias: !mc.Bias, TiedHead: mc.TiedHead,
 			Positions: pos, InitStd: mc.InitStd, Activation: act})
 		if err == nil {
-			n.lm = train.Transformer(n.tlm)
+			n.lm = n.tlm
 		}
 	case kindRNNLM:
 		var lm *rnn.LM
 		lm, err = rnn.NewLM(m, rnn.LMConfig{Vocab: vocab, Embed: mc.DModel, Hidden: hidden, Layers: mc.Layers,
 			Cell: cells[mc.Cell], Dropout: mc.Dropout})
 		if err == nil {
-			n.lm = train.RNN(lm)
+			n.lm = lm
 		}
 	case kindTransformerS2S:
 		norm := layers.PostLN
@@ -82,7 +82,7 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 			PadID: datasets.PadID, BOSID: datasets.BOSID, EOSID: datasets.EOSID,
 			Dropout: mc.Dropout, Norm: norm, SharedEmbeddings: mc.SharedEmbeddings, TiedOutput: mc.TiedHead, Activation: act})
 		if err == nil {
-			n.s2s = train.TransformerSeq2Seq(s)
+			n.s2s = s
 		}
 	case kindRNNS2S:
 		attn := map[string]rnn.AttentionKind{"none": rnn.NoAttention, "bahdanau": rnn.Bahdanau, "luong": rnn.Luong}
@@ -91,7 +91,7 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 			Layers: mc.Layers, Cell: cells[mc.Cell], Bidirectional: mc.Bidirectional, Attention: attn[mc.Attention], AttentionSize: mc.AttentionSize,
 			Dropout: mc.Dropout, PadID: datasets.PadID, BOSID: datasets.BOSID, EOSID: datasets.EOSID})
 		if err == nil {
-			n.s2s = train.RNNSeq2Seq(s, mc.Context)
+			n.s2s = s
 		}
 	default:
 		err = keyError("model.kind", "unknown kind %q", mc.Kind)

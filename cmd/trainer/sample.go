@@ -9,7 +9,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gorgonet/gorgonet/datasets"
-	"github.com/gorgonet/gorgonet/train"
+	"github.com/gorgonet/gorgonet/models"
 )
 
 const sampleHelp = `
@@ -99,7 +99,7 @@ func checkSampling(s SampleConfig) error {
 
 // sampleText returns the prompt followed by the generated text. Symbols of
 // the prompt outside the vocabulary are reported on warn.
-func sampleText(ctx context.Context, lm train.LanguageModel, tok datasets.Tokenizer, s SampleConfig, warn io.Writer) (string, error) {
+func sampleText(ctx context.Context, lm models.LanguageModel, tok datasets.Tokenizer, s SampleConfig, warn io.Writer) (string, error) {
 	prompt := s.Prompt
 	if prompt == "" {
 		prompt = "\n"
@@ -115,7 +115,7 @@ func sampleText(ctx context.Context, lm train.LanguageModel, tok datasets.Tokeni
 	if unknown > 0 {
 		fmt.Fprintf(warn, "warning: %d symbol(s) of the prompt are not in the vocabulary and read as %s\n", unknown, datasets.UnkToken)
 	}
-	out, err := lm.Generate(ctx, ids, s.Length, s.sampling())
+	out, err := lm.GenerateContext(ctx, ids, s.Length, s.sampling())
 	if err != nil {
 		return "", errors.Wrap(err, "sampling")
 	}

@@ -90,7 +90,7 @@ var checkpointMetaKeys = []string{metaConfig, metaTokenizer, metaOptimizer, meta
 // loadUntrusted reads the checkpoint at path as `resume` and `sample` do:
 // readCheckpoint, then (when it is accepted) building its model and
 // loading the parameters, and, when its data is the seed's, the whole run
-// state (newRun). It fails the test on a panic (the fuzzing engine reports
+// state (resumeRun). It fails the test on a panic (the fuzzing engine reports
 // those), on an error that does not name the file, or when it allocates
 // more than maxLoadAlloc.
 func loadUntrusted(t *testing.T, path, data string) {
@@ -101,7 +101,7 @@ func loadUntrusted(t *testing.T, path, data string) {
 		_, err = ck.loadNetwork()
 	}
 	if err == nil && ck.cfg.Data.Path == data {
-		_, err = newRun(context.Background(), ck.cfg, ck)
+		_, err = resumeRun(context.Background(), ck.cfg, ck)
 	}
 	runtime.ReadMemStats(&after)
 	if err != nil && !strings.Contains(err.Error(), path) && !strings.Contains(err.Error(), "resuming from") {

@@ -89,7 +89,7 @@ func resume(arg string, sets []string, force bool, stdout io.Writer) error {
 			path, ck.Step, cfg.Train.Steps)
 		return nil
 	}
-	r, err := newRun(ctx, cfg, ck)
+	r, err := resumeRun(ctx, cfg, ck)
 	if err != nil {
 		return interrupted(ctx, err)
 	}

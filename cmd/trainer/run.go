@@ -24,16 +24,12 @@ type run struct {
 }
 
 // newRun loads the data, builds the model, its programs, the optimizer and
-// the loop for cfg. With a checkpoint it then restores everything the
-// checkpoint holds (its tokenizer is used to encode the data), so that
-// training continues exactly where the checkpoint was written.
-func newRun(ctx context.Context, cfg Config, ck *checkpoint) (*run, error) {
+// the loop for cfg. The data is encoded with tok, or with a tokenizer built
+// from it when tok is nil; limit > 0 caps the model's parameter elements
+// (graph.Model.SetParamLimit), as for a model built from a checkpoint's
+// untrusted configuration.
+func newRun(ctx context.Context, cfg Config, tok datasets.Tokenizer, limit int) (*run, error) {
 	r := &run{cfg: cfg}
-	var tok datasets.Tokenizer
-	limit := 0
-	if ck != nil {
-		tok, limit = ck.tok, ck.ParamElems()
-	}
 	var lm *lmData
 	var s2s *s2sData
 	var err error
@@ -70,10 +66,19 @@ func newRun(ctx context.Context, cfg Config, ck *checkpoint) (*run, error) {
 	if r.loop.Meta, err = checkpointMeta(cfg, r.tok); err != nil {
 		return nil, err
 	}
-	if ck != nil {
-		if err := r.loop.Restore(ck.Checkpoint); err != nil {
-			return nil, errors.Wrapf(err, "resuming from %s", ck.path)
-		}
+	return r, nil
+}
+
+// resumeRun is newRun for the checkpoint ck, whose state it then restores
+// (its tokenizer encodes the data), so that training continues exactly
+// where the checkpoint was written.
+func resumeRun(ctx context.Context, cfg Config, ck *checkpoint) (*run, error) {
+	r, err := newRun(ctx, cfg, ck.tok, ck.ParamElems())
+	if err != nil {
+		return nil, err
+	}
+	if err := r.loop.Restore(ck.Checkpoint); err != nil {
+		return nil, errors.Wrapf(err, "resuming from %s", ck.path)
 	}
 	return r, nil
 }

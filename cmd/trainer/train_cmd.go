@@ -28,7 +28,10 @@ The run directory (--out, default runs/default) receives:
   metrics.jsonl            one JSON record per logged step and per validation
   loss.png                 training and validation loss curves
   config.json, tokenizer.json
-An explicit --out that is not empty is refused unless --force (which deletes
+--init-from RUN|CHECKPOINT starts from the weights of another run
+(fine-tuning): its model (model.dropout may change) and tokenizer, this
+run's data, optimizer, schedule and steps, from step 0 with a fresh
+optimizer. An explicit --out that is not empty is refused unless --force (which deletes
 the trainer's files in it); without --out a busy runs/default makes the run
 go to runs/default-2, -3, … instead. Ctrl-C saves a checkpoint and stops
 (status 130); "trainer resume RUN_DIR" continues exactly. A loss that becomes
@@ -47,6 +50,7 @@ Examples:
   trainer train --set model.kind=rnn_lm --set model.cell=gru --set data.path=book.txt
   trainer train --set model.kind=transformer_seq2seq --set data.task=reverse
   trainer train --set model.kind=transformer_seq2seq --set data.path=pairs.tsv
+  trainer train --init-from runs/default --set data.path=other.txt --set optim.lr=1e-3 --set train.steps=200
 `
 
 // cmdTrain trains a model from a configuration.
@@ -58,6 +62,7 @@ func cmdTrain(args []string, stdout, _ io.Writer) error {
 	out := fs.String("out", "", "run `directory` (default "+defaultRunDir+", or the first free "+defaultRunDir+"-N)")
 	force := fs.Bool("force", false, "overwrite the run directory's checkpoints and metrics")
 	resumeFlag := fs.Bool("resume", false, "continue the run in --out instead (same as `trainer resume DIR`)")
+	initFrom := fs.String("init-from", "", "start from the weights of this run `directory or checkpoint` (fine-tuning: its model and tokenizer, new data, optimizer and schedule)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -66,8 +71,8 @@ func cmdTrain(args []string, stdout, _ io.Writer) error {
 		return usagef("unexpected arguments %q (flags start with --)", pos)
 	}
 	if *resumeFlag {
-		if *out == "" || *configPath != "" {
-			return usagef("--resume needs --out RUN_DIR and takes no --config (the configuration comes from the checkpoint)")
+		if *out == "" || *configPath != "" || *initFrom != "" {
+			return usagef("--resume needs --out RUN_DIR and takes no --config or --init-from (the configuration comes from the checkpoint)")
 		}
 		return resume(*out, sets, *force, stdout)
 	}
@@ -77,12 +82,29 @@ func cmdTrain(args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var src *initSource
+	if *initFrom != "" {
+		if src, err = readInitSource(*initFrom); err != nil {
+			return err
+		}
+		if err := src.adopt(&cfg, sets); err != nil {
+			return err
+		}
+	}
 	if err := printConfig(stdout, cfg); err != nil {
 		return err
 	}
-	r, err := newRun(ctx, cfg, nil)
+	var r *run
+	if src == nil {
+		r, err = newRun(ctx, cfg, nil, 0)
+	} else if r, err = newRun(ctx, cfg, src.tok, src.paramElems()); err == nil {
+		err = train.InitFrom(r.net.m, src.weights)
+	}
 	if err != nil {
 		return interrupted(ctx, err)
+	}
+	if src != nil {
+		fmt.Fprintf(stdout, "initialised from %s (%s weights; the optimizer starts afresh)\n", src.weights.Path, src.weights.Format)
 	}
 	fmt.Fprintf(stdout, "data: %s\n", r.describe)
 	summary := strings.Split(strings.TrimSpace(r.net.m.Summary()), "\n")

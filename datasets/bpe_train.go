@@ -24,7 +24,7 @@ func TrainBPE(text string, numMerges int) (*BPETokenizer, error) {
 }
 
 // TrainBPEContext is TrainBPE stopping with ctx's error once ctx is done
-// (checked before each merge).
+// (checked while the chunks are indexed and before each merge).
 func TrainBPEContext(ctx context.Context, text string, numMerges int) (*BPETokenizer, error) {
 	if numMerges < 0 {
 		return nil, errors.Errorf("datasets: TrainBPE: negative number of merges %d", numMerges)
@@ -47,6 +47,11 @@ func TrainBPEContext(ctx context.Context, text string, numMerges int) (*BPEToken
 		stamp:  make([]int, len(chunks)),
 	}
 	for w, c := range chunks {
+		if w%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		tr.words[w] = base.Encode(c)
 		tr.freq[w] = counts[c]
 		tr.addPairs(w, tr.words[w], 1, -1, tr.counts)

@@ -7,35 +7,36 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gorgonet/gorgonet/datasets"
-	"github.com/gorgonet/gorgonet/graph"
-	"github.com/gorgonet/gorgonet/models/transformer"
-	"github.com/gorgonet/gorgonet/optim"
 	"github.com/gorgonet/gorgonet/train"
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
-// Example trains a small GPT on Newton's Opticks with validation and
-// checkpoints, is interrupted at step 30 (a cancelled context, as Ctrl-C
-// cancels the trainer's), and resumes from its checkpoint to step 60
-// exactly as if it had not stopped. Set loop.Progress =
-// train.NewTerminalProgress(os.Stdout, 60, 10) to watch it.
+// Example trains a small character-level GPT on Newton's Opticks with
+// validation and checkpoints, is interrupted at step 30 (a cancelled
+// context, as Ctrl-C cancels the trainer's) and resumes from its checkpoint
+// to step 60 exactly as if it had not stopped. The run directory is the
+// trainer's: `trainer sample DIR`, `eval`, `inspect` and `resume` read it.
+// Set loop.Progress = train.NewTerminalProgress(os.Stdout, 60, 10) to
+// watch it.
 func Example() {
-	corpus, _ := datasets.DefaultCorpus()
-	text, _ := corpus.Text(0)
-	tok := datasets.NewCharTokenizer(text)
-	ids, val, _ := datasets.SplitIDs(tok.Encode(text[:60000]), 0.1)
 	dir, _ := os.MkdirTemp("", "gpt")
 	defer os.RemoveAll(dir)
-	run, _ := train.OpenRunDir(dir) // locked for this process
+	cfg := recipe.Default() // the trainer's defaults: a 2-block GPT on the Opticks
+	cfg.Model.DModel, cfg.Model.Context, cfg.Train.BatchSize, cfg.Train.Steps = 32, 32, 8, 60
+	cfg.Train.EvalEvery, cfg.Train.EvalBatches, cfg.Train.SaveEvery = 20, 4, 20
+	if err := cfg.Resolve(); err != nil { // derived keys (warm-up, decay), validation
+		fmt.Println(err)
+		return
+	}
+	run, _ := train.OpenRunDir(dir) // locked while this process runs
 	defer run.Close()
-
 	newLoop := func() *train.Loop {
-		m := graph.NewModel(graph.Float32, 1)
-		gpt, _ := transformer.NewLM(m, transformer.LMConfig{Vocab: tok.VocabSize(), Context: 32, Dim: 32, Heads: 2, Layers: 2})
-		task, _ := train.NewLMTask(gpt, ids, val, train.LMConfig{Batch: 8, Context: 32, Seed: 1})
-		loop := train.NewLoop(task, optim.NewAdamW(optim.WarmupCosine(3e-3, 10, 60, 3e-4), 0.1), 60)
-		loop.EvalEvery, loop.EvalBatches, loop.SaveEvery, loop.Dir = 20, 4, 20, run
-		return loop
+		r, err := recipe.NewRun(context.Background(), cfg, recipe.Options{}) // data, model, optimizer
+		if err != nil {
+			panic(err)
+		}
+		r.Loop.Dir = run
+		return r.Loop
 	}
 
 	ctx, stop := context.WithCancel(context.Background())
@@ -52,7 +53,7 @@ func Example() {
 	latest, _ := train.FindCheckpoint(dir, false)
 	ck, _ := train.ReadCheckpoint(latest)
 	loop = newLoop()
-	if err := loop.Restore(ck); err != nil {
+	if err := loop.Restore(ck); err != nil { // weights, optimizer, RNG, data position
 		fmt.Println(err)
 		return
 	}

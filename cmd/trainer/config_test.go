@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
 func TestYAMLConfigEqualsJSON(t *testing.T) {
@@ -124,7 +126,7 @@ func TestSetGroupMerges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := defaultConfig().Sample
+	want := recipe.Default().Sample
 	want.Length = 5
 	if cfg.Sample != want {
 		t.Errorf("sample after --set sample={\"length\":5}: %+v, want %+v", cfg.Sample, want)
@@ -141,12 +143,12 @@ func TestResolveAndResumableKeys(t *testing.T) {
 	}
 	longer := cfg
 	longer.Train.Steps, longer.Sample.Seed = 500, 9
-	if err := checkResumable(cfg, longer); err != nil {
+	if err := recipe.CheckResumable(cfg, longer); err != nil {
 		t.Errorf("more steps and another sample seed refused: %v", err)
 	}
 	changed := cfg
 	changed.Optim.LR = 1
-	if err := checkResumable(cfg, changed); err == nil || !strings.Contains(err.Error(), "optim.lr") {
+	if err := recipe.CheckResumable(cfg, changed); err == nil || !strings.Contains(err.Error(), "optim.lr") {
 		t.Errorf("changing optim.lr on resume: %v", err)
 	}
 }

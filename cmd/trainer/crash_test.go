@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gorgonet/gorgonet/safetensors"
+	"github.com/gorgonet/gorgonet/train/recipe"
 	"gorgonia.org/tensor"
 )
 
@@ -278,11 +279,11 @@ func checkAfterKill(t *testing.T, run string, known map[string][32]byte, prevNew
 
 // loads reads the checkpoint at path and loads it into its model.
 func loads(path string) error {
-	ck, err := readCheckpoint(path)
+	ck, err := recipe.ReadCheckpoint(path)
 	if err != nil {
 		return err
 	}
-	_, err = ck.loadNetwork()
+	_, err = ck.LoadNetwork()
 	return err
 }
 

@@ -6,10 +6,7 @@ import (
 	"io"
 	"math"
 
-	"github.com/pkg/errors"
-
-	"github.com/gorgonet/gorgonet/models"
-	"github.com/gorgonet/gorgonet/train"
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
 const evalHelp = `
@@ -48,79 +45,14 @@ func cmdEval(args []string, stdout, _ io.Writer) error {
 	if *batches < 0 {
 		return usagef("--batches %d is negative", *batches)
 	}
-	ck, net, err := openCheckpoint(arg, true)
+	ck, net, err := recipe.OpenCheckpoint(arg, true)
 	if err != nil {
 		return err
 	}
-	cfg := ck.cfg
-	if *data != "" {
-		cfg.Data.Path = *data
-		cfg.Data.ValFraction = 0
-	}
-	var loss float64
-	var tokens int
-	var what string
-	if net.lm != nil {
-		loss, tokens, what, err = evalLMCheckpoint(ck, net.lm, cfg, *data != "", *split, *batches)
-	} else {
-		loss, tokens, what, err = evalS2SCheckpoint(ck, net.s2s, cfg, *data != "", *split, *batches)
-	}
+	loss, tokens, what, err := ck.Evaluate(context.Background(), net, *data, *split == "val", *batches)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s (step %d) on %s: loss %.4f, perplexity %.3f, %d tokens\n", ck.path, ck.Step, what, loss, math.Exp(loss), tokens)
+	fmt.Fprintf(stdout, "%s (step %d) on %s: loss %.4f, perplexity %.3f, %d tokens\n", ck.Path, ck.Step, what, loss, math.Exp(loss), tokens)
 	return nil
-}
-
-// evalLMCheckpoint evaluates a language model on a split of its data or on
-// the file cfg.Data.Path (whole).
-func evalLMCheckpoint(ck *checkpoint, lm models.LanguageModel, cfg Config, file bool, split string, batches int) (float64, int, string, error) {
-	var ids []int
-	var what string
-	if file {
-		text, desc, err := corpusText(cfg.Data.Path)
-		if err != nil {
-			return 0, 0, "", err
-		}
-		ids, what = ck.tok.Encode(text), desc
-	} else {
-		d, err := loadLMData(context.Background(), cfg, ck.tok)
-		if err != nil {
-			return 0, 0, "", err
-		}
-		ids, what = d.train, d.source+" (train split)"
-		if split == "val" {
-			ids, what = d.val, d.source+" (validation split)"
-		}
-	}
-	if len(ids) < 2 {
-		return 0, 0, "", errors.Errorf("%s: fewer than 2 tokens, nothing to predict", what)
-	}
-	loss, tokens, err := train.EvaluateLM(context.Background(), lm, ids, cfg.Train.BatchSize, cfg.Model.Context, batches)
-	return loss, tokens, what, err
-}
-
-// evalS2SCheckpoint evaluates a seq2seq model on a split of its pairs or on
-// the TSV file cfg.Data.Path.
-func evalS2SCheckpoint(ck *checkpoint, s2s models.Seq2SeqModel, cfg Config, file bool, split string, batches int) (float64, int, string, error) {
-	d, err := loadS2SData(context.Background(), cfg, ck.tok)
-	if err != nil {
-		return 0, 0, "", err
-	}
-	pairs, what := d.train, d.source+" (train split)"
-	if !file && split == "val" {
-		pairs, what = d.val, d.source+" (validation split)"
-	}
-	if file {
-		what = d.source
-	}
-	ctx := cfg.Model.Context
-	fit := train.FittingPairs(ck.tok, ck.tok, pairs, ctx, ctx)
-	if fit == 0 {
-		return 0, 0, "", errors.Errorf("%s: no pair fits the model's model.context %d", what, ctx)
-	}
-	B := min(cfg.Train.BatchSize, fit)
-	sc := train.Seq2SeqConfig{Batch: B, SourceLen: ctx, TargetLen: ctx, EvalBatch: B, Seed: cfg.Train.Seed}
-	l, tokens, err := train.EvaluateSeq2Seq(context.Background(), s2s, pairs, ck.tok, ck.tok, sc, batches)
-	return l, tokens, what, err
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gorgonet/gorgonet/safetensors"
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
 // Fuzz targets of the trainer's readers of untrusted files: the metadata of
@@ -62,7 +63,7 @@ func seedCheckpoint(tb testing.TB, sets ...string) (string, []safetensors.NamedT
 func withConfig(tb testing.TB, meta map[string]string, edit func(*Config)) string {
 	tb.Helper()
 	var cfg Config
-	if err := json.Unmarshal([]byte(meta[metaConfig]), &cfg); err != nil {
+	if err := json.Unmarshal([]byte(meta[recipe.MetaConfig]), &cfg); err != nil {
 		tb.Fatal(err)
 	}
 	edit(&cfg)
@@ -85,23 +86,23 @@ func storedKind(cfgJSON string) string {
 
 // checkpointMetaKeys are the metadata entries FuzzCheckpointMetadata varies,
 // in the order of its arguments.
-var checkpointMetaKeys = []string{metaConfig, metaTokenizer, metaOptimizer, metaBatcher, metaDropoutRNG, metaStep}
+var checkpointMetaKeys = []string{recipe.MetaConfig, recipe.MetaTokenizer, metaOptimizer, metaBatcher, metaDropoutRNG, metaStep}
 
 // loadUntrusted reads the checkpoint at path as `resume` and `sample` do:
-// readCheckpoint, then (when it is accepted) building its model and
+// recipe.ReadCheckpoint, then (when it is accepted) building its model and
 // loading the parameters, and, when its data is the seed's, the whole run
-// state (resumeRun). It fails the test on a panic (the fuzzing engine reports
+// state (recipe.ResumeRun). It fails the test on a panic (the fuzzing engine reports
 // those), on an error that does not name the file, or when it allocates
 // more than maxLoadAlloc.
 func loadUntrusted(t *testing.T, path, data string) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	ck, err := readCheckpoint(path)
+	ck, err := recipe.ReadCheckpoint(path)
 	if err == nil {
-		_, err = ck.loadNetwork()
+		_, err = ck.LoadNetwork()
 	}
-	if err == nil && ck.cfg.Data.Path == data {
-		_, err = resumeRun(context.Background(), ck.cfg, ck)
+	if err == nil && ck.Config.Data.Path == data {
+		_, err = recipe.ResumeRun(context.Background(), ck.Config, ck, recipe.Options{})
 	}
 	runtime.ReadMemStats(&after)
 	if err != nil && !strings.Contains(err.Error(), path) && !strings.Contains(err.Error(), "resuming from") {
@@ -133,12 +134,12 @@ func FuzzCheckpointMetadata(f *testing.F) {
 		f.Add(v[0], v[1], v[2], v[3], v[4], v[5])
 	}
 	seed(nil)
-	seed(map[string]string{metaConfig: withConfig(f, meta, func(c *Config) { c.Model.DModel, c.Model.Layers = 1<<14, 8 })})
-	seed(map[string]string{metaConfig: withConfig(f, meta, func(c *Config) { c.Model.Context = 1 << 40 })})
-	seed(map[string]string{metaConfig: withConfig(f, meta, func(c *Config) { c.Model.Kind, c.Model.Cell = kindRNNLM, "gru" })})
-	seed(map[string]string{metaConfig: withConfig(f, meta, func(c *Config) { c.Model.Heads = 3 })})
-	seed(map[string]string{metaTokenizer: `{"kind":"char","chars":"ab"}`})
-	seed(map[string]string{metaTokenizer: `{}`, metaStep: "-1"})
+	seed(map[string]string{recipe.MetaConfig: withConfig(f, meta, func(c *Config) { c.Model.DModel, c.Model.Layers = 1<<14, 8 })})
+	seed(map[string]string{recipe.MetaConfig: withConfig(f, meta, func(c *Config) { c.Model.Context = 1 << 40 })})
+	seed(map[string]string{recipe.MetaConfig: withConfig(f, meta, func(c *Config) { c.Model.Kind, c.Model.Cell = recipe.KindRNNLM, "gru" })})
+	seed(map[string]string{recipe.MetaConfig: withConfig(f, meta, func(c *Config) { c.Model.Heads = 3 })})
+	seed(map[string]string{recipe.MetaTokenizer: `{"kind":"char","chars":"ab"}`})
+	seed(map[string]string{recipe.MetaTokenizer: `{}`, metaStep: "-1"})
 	seed(map[string]string{metaOptimizer: `{"kind":"sgd","steps":-5}`})
 	seed(map[string]string{metaBatcher: `{"epoch":-1,"pos":99999999999}`})
 	seed(map[string]string{metaBatcher: `{`, metaDropoutRNG: "!!"})
@@ -152,7 +153,7 @@ func FuzzCheckpointMetadata(f *testing.F) {
 		for i, v := range []string{cfg, tok, opt, batcher, rng, step} {
 			m[checkpointMetaKeys[i]] = v
 		}
-		m[metaKind] = storedKind(cfg) // past the kind check, to the model
+		m[recipe.MetaKind] = storedKind(cfg) // past the kind check, to the model
 		var buf bytes.Buffer
 		if err := safetensors.Write(&buf, tensors, m); err != nil {
 			return // metadata a safetensors file cannot hold (invalid UTF-8)
@@ -176,27 +177,27 @@ func TestCheckpointClaimingAHugeModel(t *testing.T) {
 	for _, edit := range []func(*Config){
 		func(c *Config) { c.Model.DModel, c.Model.Layers = 1<<14, 8 },
 		func(c *Config) { c.Model.Hidden = 1 << 30 },
-		func(c *Config) { c.Model.Kind, c.Model.Hidden, c.Model.Layers = kindRNNLM, 1<<15, 4 },
-		func(c *Config) { c.Model.Kind, c.Model.Context = kindTransformerS2S, 1<<26 },
+		func(c *Config) { c.Model.Kind, c.Model.Hidden, c.Model.Layers = recipe.KindRNNLM, 1<<15, 4 },
+		func(c *Config) { c.Model.Kind, c.Model.Context = recipe.KindTransformerS2S, 1<<26 },
 		func(c *Config) { c.Model.Positions, c.Model.Context = "sinusoidal", 1<<26 },
 	} {
 		m := map[string]string{}
 		for k, v := range meta {
 			m[k] = v
 		}
-		m[metaConfig] = withConfig(t, meta, edit)
-		m[metaKind] = storedKind(m[metaConfig])
+		m[recipe.MetaConfig] = withConfig(t, meta, edit)
+		m[recipe.MetaKind] = storedKind(m[recipe.MetaConfig])
 		path := filepath.Join(t.TempDir(), "huge.safetensors")
 		if err := safetensors.WriteFile(path, tensors, m); err != nil {
 			t.Fatal(err)
 		}
 		loadUntrusted(t, path, data)
-		ck, err := readCheckpoint(path)
+		ck, err := recipe.ReadCheckpoint(path)
 		if err == nil {
-			_, err = ck.loadNetwork()
+			_, err = ck.LoadNetwork()
 		}
 		if err == nil {
-			t.Fatalf("a checkpoint with configuration %s loaded", m[metaConfig])
+			t.Fatalf("a checkpoint with configuration %s loaded", m[recipe.MetaConfig])
 		}
 		t.Logf("%v", err)
 	}

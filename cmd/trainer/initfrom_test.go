@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
 // TestInitFrom fine-tunes a run on other text with another learning rate
@@ -25,13 +27,13 @@ func TestInitFrom(t *testing.T) {
 	if !strings.Contains(res.stdout, "initialised from "+filepath.Join(src, bestFile)) {
 		t.Errorf("no initialisation message:\n%s", res.stdout)
 	}
-	ck, err := readCheckpoint(filepath.Join(tuned, stepCheckpointName(5)))
+	ck, err := recipe.ReadCheckpoint(filepath.Join(tuned, stepCheckpointName(5)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ck.Optimizer.Steps != 5 || ck.cfg.Optim.LR != 1e-3 || ck.cfg.Model.DModel != 16 || ck.cfg.Model.Dropout != 0.1 || ck.tok.VocabSize() < 20 {
+	if ck.Optimizer.Steps != 5 || ck.Config.Optim.LR != 1e-3 || ck.Config.Model.DModel != 16 || ck.Config.Model.Dropout != 0.1 || ck.Tok.VocabSize() < 20 {
 		t.Errorf("fine-tuned checkpoint: %d optimizer steps, lr %v, d_model %d, dropout %v, %d token ids",
-			ck.Optimizer.Steps, ck.cfg.Optim.LR, ck.cfg.Model.DModel, ck.cfg.Model.Dropout, ck.tok.VocabSize())
+			ck.Optimizer.Steps, ck.Config.Optim.LR, ck.Config.Model.DModel, ck.Config.Model.Dropout, ck.Tok.VocabSize())
 	}
 	untrained, start := trainLosses(t, src)[0].Loss, trainLosses(t, tuned)[0].Loss
 	if !(start < untrained*0.7) {

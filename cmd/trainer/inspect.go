@@ -15,6 +15,7 @@ import (
 	"github.com/gorgonet/gorgonet/layers"
 	"github.com/gorgonet/gorgonet/models/transformer"
 	"github.com/gorgonet/gorgonet/train"
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
 const inspectHelp = `
@@ -52,7 +53,7 @@ func cmdInspect(args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ck, net, err := openCheckpoint(arg, false)
+	ck, net, err := recipe.OpenCheckpoint(arg, false)
 	if err != nil {
 		return err
 	}
@@ -60,13 +61,13 @@ func cmdInspect(args []string, stdout, _ io.Writer) error {
 	if *attention == "" {
 		return nil
 	}
-	tlm := net.tlm
+	tlm := net.TLM
 	if tlm == nil {
-		return errors.Errorf("--attention needs a transformer_lm checkpoint; %s holds a %s model", ck.path, ck.cfg.Model.Kind)
+		return errors.Errorf("--attention needs a transformer_lm checkpoint; %s holds a %s model", ck.Path, ck.Config.Model.Kind)
 	}
 	text := *input
 	if text == "" {
-		text = ck.cfg.Sample.Prompt
+		text = ck.Config.Sample.Prompt
 	}
 	if text == "" {
 		return usagef("--attention needs --input TEXT (the checkpoint has no sample.prompt to use instead)")
@@ -75,21 +76,21 @@ func cmdInspect(args []string, stdout, _ io.Writer) error {
 }
 
 // describeCheckpoint prints the content of a checkpoint.
-func describeCheckpoint(w io.Writer, ck *checkpoint, net *network) {
-	fmt.Fprintf(w, "checkpoint %s\n", ck.path)
-	fmt.Fprintf(w, "  model      %s (%s)\n", ck.cfg.Model.Kind, ck.cfg.Model.Dtype)
-	fmt.Fprintf(w, "  step       %d of %d\n", ck.Step, ck.cfg.Train.Steps)
+func describeCheckpoint(w io.Writer, ck *recipe.Checkpoint, net *recipe.Network) {
+	fmt.Fprintf(w, "checkpoint %s\n", ck.Path)
+	fmt.Fprintf(w, "  model      %s (%s)\n", ck.Config.Model.Kind, ck.Config.Model.Dtype)
+	fmt.Fprintf(w, "  step       %d of %d\n", ck.Step, ck.Config.Train.Steps)
 	fmt.Fprintf(w, "  losses     train %s, validation %s, best validation %s\n", lossText(ck.TrainLoss), lossText(ck.ValLoss), lossText(ck.BestVal))
 	if o := ck.Optimizer; o != nil {
 		fmt.Fprintf(w, "  optimizer  %s, %d updates (%d state tensors)\n", o.Kind, o.Steps, len(o.Slots))
 	}
-	fmt.Fprintf(w, "  tokenizer  %s, %d ids\n", ck.tok.Kind(), ck.tok.VocabSize())
+	fmt.Fprintf(w, "  tokenizer  %s, %d ids\n", ck.Tok.Kind(), ck.Tok.VocabSize())
 	fmt.Fprintf(w, "  trained    %.1f s\n", ck.Elapsed)
-	if err := printConfig(w, ck.cfg); err != nil {
+	if err := printConfig(w, ck.Config); err != nil {
 		fmt.Fprintf(w, "configuration: %v\n", err)
 	}
-	fmt.Fprintf(w, "parameters:\n%s", net.m.Summary())
-	metricsPath := filepath.Join(filepath.Dir(ck.path), metricsFile)
+	fmt.Fprintf(w, "parameters:\n%s", net.Model.Summary())
+	metricsPath := filepath.Join(filepath.Dir(ck.Path), metricsFile)
 	records, err := train.ReadMetricsFile(metricsPath)
 	if err != nil {
 		fmt.Fprintf(w, "metrics: none (%v)\n", err)
@@ -126,8 +127,8 @@ func lossText(x float64) string {
 //
 // The LM is pre-LN (transformer.LM): block l attends over LN1(x_l), where
 // x_l is the output of the blocks before it applied to the embeddings.
-func attentionMap(lm *transformer.LM, ck *checkpoint, text string, layer, head int, pngPath string, out io.Writer) error {
-	ids := ck.tok.Encode(text)
+func attentionMap(lm *transformer.LM, ck *recipe.Checkpoint, text string, layer, head int, pngPath string, out io.Writer) error {
+	ids := ck.Tok.Encode(text)
 	cfg := lm.Config
 	switch {
 	case len(ids) == 0:
@@ -181,7 +182,7 @@ func attentionMap(lm *transformer.LM, ck *checkpoint, text string, layer, head i
 	matrix := headMatrix(res[0], cfg.Heads, len(ids), head)
 	labels := make([]string, len(ids))
 	for i, id := range ids {
-		s, _ := ck.tok.Decode([]int{id})
+		s, _ := ck.Tok.Decode([]int{id})
 		labels[i] = tokenLabel(s)
 	}
 	which := fmt.Sprintf("head %d", head)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/safetensors"
 	"github.com/gorgonet/gorgonet/train"
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
 // The tests of data-parallel training build the trainer with `-tags mpi`
@@ -271,12 +272,12 @@ func resumeLast(t *testing.T, dir string) {
 	if err != nil || len(steps) == 0 {
 		t.Fatalf("no checkpoint left: %v", err)
 	}
-	ck, err := readCheckpoint(steps[len(steps)-1])
+	ck, err := recipe.ReadCheckpoint(steps[len(steps)-1])
 	if err != nil {
 		t.Fatalf("the last checkpoint is damaged: %v", err)
 	}
 	mpiRun(t, dir, 2, nil, "resume", "run", "--set", fmt.Sprintf("train.steps=%d", ck.Step+5))
-	if _, err := readCheckpoint(filepath.Join(dir, "run", stepCheckpointName(ck.Step+5))); err != nil {
+	if _, err := recipe.ReadCheckpoint(filepath.Join(dir, "run", stepCheckpointName(ck.Step+5))); err != nil {
 		t.Errorf("resuming step %d: %v", ck.Step, err)
 	}
 }
@@ -320,7 +321,7 @@ func TestMPIInterrupt(t *testing.T) {
 	}
 	var step int
 	fmt.Sscanf(msg[i:], "interrupted at step %d", &step)
-	if _, err := readCheckpoint(filepath.Join(dir, "run", stepCheckpointName(step))); err != nil {
+	if _, err := recipe.ReadCheckpoint(filepath.Join(dir, "run", stepCheckpointName(step))); err != nil {
 		t.Errorf("interrupted at step %d: %v", step, err)
 	}
 	resumeLast(t, dir)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gorgonet/gorgonet/safetensors"
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
 // TestNonFiniteParameterStopsTraining poisons one weight of a checkpoint
@@ -70,7 +71,7 @@ func TestPresetsClipAndWarmUp(t *testing.T) {
 	if cfg.Optim.Clip <= 0 || cfg.Optim.Schedule != "warmup_cosine" || cfg.Optim.Warmup <= 0 {
 		t.Errorf("defaults: clip %v, schedule %s, warm-up %d steps", cfg.Optim.Clip, cfg.Optim.Schedule, cfg.Optim.Warmup)
 	}
-	_, sched, err := buildOptimizer(cfg)
+	_, sched, err := recipe.BuildOptimizer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

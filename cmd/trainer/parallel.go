@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/distributed"
 	"github.com/gorgonet/gorgonet/train"
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
 // Synchronous data-parallel training. A trainer built with `-tags mpi` and
@@ -68,7 +69,9 @@ func runAsRank(name string, run func(args []string, stdout, stderr io.Writer) er
 // leader reports whether this process writes the run's files: rank 0.
 func leader() bool { return world.Rank() == 0 }
 
-// checkReplicas reports whether GORGONET_CHECK_REPLICAS=1 asks to verify
-// after every step that the parameters are the same, bit for bit, on every
-// rank.
-func checkReplicas() bool { return os.Getenv("GORGONET_CHECK_REPLICAS") == "1" }
+// runOptions returns the options of a training run: this process's world,
+// and whether GORGONET_CHECK_REPLICAS=1 asks to verify after every step
+// that the parameters are the same, bit for bit, on every rank.
+func runOptions() recipe.Options {
+	return recipe.Options{Comm: world, CheckReplicas: os.Getenv("GORGONET_CHECK_REPLICAS") == "1"}
+}

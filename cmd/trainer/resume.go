@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/internal/config"
 	"github.com/gorgonet/gorgonet/train"
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
 const resumeHelp = `
@@ -65,7 +66,7 @@ func resume(arg string, sets []string, force bool, stdout io.Writer) error {
 		}
 		defer d.Close()
 	}
-	ck, err := readCheckpoint(path)
+	ck, err := recipe.ReadCheckpoint(path)
 	if err != nil {
 		return err
 	}
@@ -74,14 +75,14 @@ func resume(arg string, sets []string, force bool, stdout io.Writer) error {
 			return err
 		}
 	}
-	cfg := ck.cfg
+	cfg := ck.Config
 	if err := applySets(&cfg, sets); err != nil {
 		return err
 	}
-	if err := cfg.resolve(); err != nil {
+	if err := cfg.Resolve(); err != nil {
 		return err
 	}
-	if err := checkResumable(ck.cfg, cfg); err != nil {
+	if err := recipe.CheckResumable(ck.Config, cfg); err != nil {
 		return err
 	}
 	if ck.Step >= cfg.Train.Steps {
@@ -89,12 +90,12 @@ func resume(arg string, sets []string, force bool, stdout io.Writer) error {
 			path, ck.Step, cfg.Train.Steps)
 		return nil
 	}
-	r, err := resumeRun(ctx, cfg, ck)
+	r, err := recipe.ResumeRun(ctx, cfg, ck, runOptions())
 	if err != nil {
 		return interrupted(ctx, err)
 	}
 	fmt.Fprintf(stdout, "resuming %s at step %d of %d\n", path, ck.Step, cfg.Train.Steps)
-	fmt.Fprintf(stdout, "data: %s\n", r.describe)
+	fmt.Fprintf(stdout, "data: %s\n", r.Describe)
 	if d != nil {
 		d.Keep = cfg.Train.Keep
 		if err := writeRunFiles(d, r); err != nil {

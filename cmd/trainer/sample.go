@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/models"
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
 const sampleHelp = `
@@ -46,15 +47,15 @@ func cmdSample(args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ck, net, err := openCheckpoint(arg, true)
+	ck, net, err := recipe.OpenCheckpoint(arg, true)
 	if err != nil {
 		return err
 	}
-	if net.lm == nil {
+	if net.LM == nil {
 		return errors.Errorf("%s holds a %s model; sample needs a language model (transformer_lm or rnn_lm); use `trainer translate` for seq2seq models",
-			ck.path, ck.cfg.Model.Kind)
+			ck.Path, ck.Config.Model.Kind)
 	}
-	sc := ck.cfg.Sample
+	sc := ck.Config.Sample
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "prompt":
@@ -74,7 +75,7 @@ func cmdSample(args []string, stdout, _ io.Writer) error {
 	if err := checkSampling(sc); err != nil {
 		return usagef("%v", err)
 	}
-	text, err := sampleText(context.Background(), net.lm, ck.tok, sc, stdout)
+	text, err := sampleText(context.Background(), net.LM, ck.Tok, sc, stdout)
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func cmdSample(args []string, stdout, _ io.Writer) error {
 }
 
 // checkSampling validates sampling settings with the flags' names.
-func checkSampling(s SampleConfig) error {
+func checkSampling(s recipe.SampleConfig) error {
 	switch {
 	case s.Length < 0:
 		return errors.Errorf("--length %d is negative", s.Length)
@@ -99,7 +100,7 @@ func checkSampling(s SampleConfig) error {
 
 // sampleText returns the prompt followed by the generated text. Symbols of
 // the prompt outside the vocabulary are reported on warn.
-func sampleText(ctx context.Context, lm models.LanguageModel, tok datasets.Tokenizer, s SampleConfig, warn io.Writer) (string, error) {
+func sampleText(ctx context.Context, lm models.LanguageModel, tok datasets.Tokenizer, s recipe.SampleConfig, warn io.Writer) (string, error) {
 	prompt := s.Prompt
 	if prompt == "" {
 		prompt = "\n"
@@ -115,7 +116,7 @@ func sampleText(ctx context.Context, lm models.LanguageModel, tok datasets.Token
 	if unknown > 0 {
 		fmt.Fprintf(warn, "warning: %d symbol(s) of the prompt are not in the vocabulary and read as %s\n", unknown, datasets.UnkToken)
 	}
-	out, err := lm.GenerateContext(ctx, ids, s.Length, s.sampling())
+	out, err := lm.GenerateContext(ctx, ids, s.Length, s.Sampling())
 	if err != nil {
 		return "", errors.Wrap(err, "sampling")
 	}
@@ -131,13 +132,13 @@ func sampleText(ctx context.Context, lm models.LanguageModel, tok datasets.Token
 
 // finalSample shows what the trained model does: a sample of a language
 // model, decoded examples of a seq2seq model.
-func finalSample(ctx context.Context, r *run, out io.Writer) error {
-	if r.net.lm != nil {
-		s := r.cfg.Sample
+func finalSample(ctx context.Context, r *recipe.Run, out io.Writer) error {
+	if r.Net.LM != nil {
+		s := r.Config.Sample
 		if s.Length == 0 {
 			return nil
 		}
-		text, err := sampleText(ctx, r.net.lm, r.tok, s, out)
+		text, err := sampleText(ctx, r.Net.LM, r.Tok, s, out)
 		if err != nil {
 			return err
 		}
@@ -145,5 +146,5 @@ func finalSample(ctx context.Context, r *run, out io.Writer) error {
 		return nil
 	}
 	fmt.Fprintln(out, "examples (greedy):")
-	return showTranslations(ctx, r.net.s2s, r.tok, r.cfg, r.examples, out)
+	return showTranslations(ctx, r.Net.S2S, r.Tok, r.Config, r.Examples, out)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gorgonet/gorgonet/internal/config"
 	"github.com/gorgonet/gorgonet/internal/runlog"
 	"github.com/gorgonet/gorgonet/train"
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
 // defaultRunDir is where `trainer` and `trainer train` write when --out is
@@ -89,8 +90,8 @@ func emptyOrMissing(dir string) bool {
 
 // writeRunFiles writes the resolved configuration and the tokenizer into
 // the run directory; the first write also checks that it is writable.
-func writeRunFiles(d *train.RunDir, r *run) error {
-	js, err := config.Dump(r.cfg)
+func writeRunFiles(d *train.RunDir, r *recipe.Run) error {
+	js, err := config.Dump(r.Config)
 	if err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func writeRunFiles(d *train.RunDir, r *run) error {
 	if err != nil {
 		return errors.Wrapf(err, "run directory %s is not writable", d.Path)
 	}
-	return atomicfile.WriteFile(d.File(tokenizerFile), r.tok.Save)
+	return atomicfile.WriteFile(d.File(tokenizerFile), r.Tok.Save)
 }
 
 // trainLoop trains r up to train.steps in d (nil on the ranks other than
@@ -111,9 +112,9 @@ func writeRunFiles(d *train.RunDir, r *run) error {
 // It stops early, with a checkpoint, when ctx is cancelled
 // (train.ErrInterrupted), and without one when the loss diverges (the last
 // good checkpoint stays).
-func trainLoop(ctx context.Context, r *run, d *train.RunDir, out io.Writer, resumed bool) error {
-	l := r.loop
-	tc := r.cfg.Train
+func trainLoop(ctx context.Context, r *recipe.Run, d *train.RunDir, out io.Writer, resumed bool) error {
+	l := r.Loop
+	tc := r.Config.Train
 	if d != nil {
 		metricsPath := d.File(metricsFile)
 		var err error

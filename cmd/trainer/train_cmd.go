@@ -9,6 +9,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gorgonet/gorgonet/train"
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
 const trainHelp = `
@@ -82,32 +83,42 @@ func cmdTrain(args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var src *initSource
+	var src *recipe.Source
 	if *initFrom != "" {
-		if src, err = readInitSource(*initFrom); err != nil {
+		if src, err = recipe.ReadSource(*initFrom); err != nil {
 			return err
 		}
-		if err := src.adopt(&cfg, sets); err != nil {
+		keepDropout := false
+		for _, s := range sets {
+			key, _, _ := strings.Cut(s, "=")
+			if strings.HasPrefix(key, "model.") && key != "model.dropout" {
+				return usagef("--set %s: a run started --init-from keeps the model of %s (only model.dropout may change)", key, src.Weights.Path)
+			}
+			keepDropout = keepDropout || key == "model.dropout"
+		}
+		if err := src.Adopt(&cfg, keepDropout); err != nil {
 			return err
 		}
 	}
 	if err := printConfig(stdout, cfg); err != nil {
 		return err
 	}
-	var r *run
-	if src == nil {
-		r, err = newRun(ctx, cfg, nil, 0)
-	} else if r, err = newRun(ctx, cfg, src.tok, src.paramElems()); err == nil {
-		err = train.InitFrom(r.net.m, src.weights)
+	var r *recipe.Run
+	o := runOptions()
+	if src != nil {
+		o.Tok, o.ParamLimit = src.Tok, src.ParamElems()
+	}
+	if r, err = recipe.NewRun(ctx, cfg, o); err == nil && src != nil {
+		err = train.InitFrom(r.Net.Model, src.Weights)
 	}
 	if err != nil {
 		return interrupted(ctx, err)
 	}
 	if src != nil {
-		fmt.Fprintf(stdout, "initialised from %s (%s weights; the optimizer starts afresh)\n", src.weights.Path, src.weights.Format)
+		fmt.Fprintf(stdout, "initialised from %s (%s weights; the optimizer starts afresh)\n", src.Weights.Path, src.Weights.Format)
 	}
-	fmt.Fprintf(stdout, "data: %s\n", r.describe)
-	summary := strings.Split(strings.TrimSpace(r.net.m.Summary()), "\n")
+	fmt.Fprintf(stdout, "data: %s\n", r.Describe)
+	summary := strings.Split(strings.TrimSpace(r.Net.Model.Summary()), "\n")
 	fmt.Fprintf(stdout, "model: %s, %s\n", cfg.Model.Kind, summary[len(summary)-1])
 	explicit := *out != ""
 	if !explicit {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/models"
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
 const translateHelp = `
@@ -48,19 +49,19 @@ func cmdTranslate(args []string, stdout, stderr io.Writer) error {
 	if *beam < 1 || *maxLen < 0 {
 		return usagef("--beam must be ≥ 1 and --max-len ≥ 0, got %d and %d", *beam, *maxLen)
 	}
-	ck, net, err := openCheckpoint(arg, true)
+	ck, net, err := recipe.OpenCheckpoint(arg, true)
 	if err != nil {
 		return err
 	}
-	if net.s2s == nil {
+	if net.S2S == nil {
 		return errors.Errorf("%s holds a %s model; translate needs a seq2seq model (transformer_seq2seq or rnn_seq2seq); use `trainer sample` for language models",
-			ck.path, ck.cfg.Model.Kind)
+			ck.Path, ck.Config.Model.Kind)
 	}
 	if *penalty < 0 {
-		*penalty = ck.cfg.Model.LengthPenalty
+		*penalty = ck.Config.Model.LengthPenalty
 	}
-	if *maxLen == 0 || *maxLen > ck.cfg.Model.Context {
-		*maxLen = ck.cfg.Model.Context
+	if *maxLen == 0 || *maxLen > ck.Config.Model.Context {
+		*maxLen = ck.Config.Model.Context
 	}
 	lines, err := readLines(*input)
 	if err != nil {
@@ -68,12 +69,12 @@ func cmdTranslate(args []string, stdout, stderr io.Writer) error {
 	}
 	src := make([][]int, 0, len(lines))
 	for i, line := range lines {
-		ids := ck.tok.Encode(line)
+		ids := ck.Tok.Encode(line)
 		switch {
 		case len(ids) == 0:
 			return errors.Errorf("%s line %d is empty", inputName(*input), i+1)
-		case len(ids) > ck.cfg.Model.Context:
-			return errors.Errorf("%s line %d has %d tokens, more than the model's model.context %d", inputName(*input), i+1, len(ids), ck.cfg.Model.Context)
+		case len(ids) > ck.Config.Model.Context:
+			return errors.Errorf("%s line %d has %d tokens, more than the model's model.context %d", inputName(*input), i+1, len(ids), ck.Config.Model.Context)
 		}
 		src = append(src, ids)
 	}
@@ -84,12 +85,12 @@ func cmdTranslate(args []string, stdout, stderr io.Writer) error {
 	w := bufio.NewWriter(stdout)
 	for start := 0; start < len(src); start += translateBatch {
 		chunk := src[start:min(start+translateBatch, len(src))]
-		outs, err := net.s2s.Translate(context.Background(), chunk, models.Decoding{Beam: *beam, LengthPenalty: *penalty, MaxLen: *maxLen})
+		outs, err := net.S2S.Translate(context.Background(), chunk, models.Decoding{Beam: *beam, LengthPenalty: *penalty, MaxLen: *maxLen})
 		if err != nil {
 			return errors.Wrapf(err, "decoding lines %d–%d", start+1, start+len(chunk))
 		}
 		for _, ids := range outs {
-			text, err := ck.tok.Decode(ids)
+			text, err := ck.Tok.Decode(ids)
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package main
+package recipe
 
 import (
 	"bytes"
@@ -12,11 +12,11 @@ import (
 	"github.com/gorgonet/gorgonet/datasets"
 )
 
-// corpusText reads the text of data.path (a UTF-8 file or folder), or of
+// CorpusText reads the text of data.path (a UTF-8 file or folder), or of
 // the built-in Opticks when path is empty, and returns it with a description
 // of where it came from. Binary files (a NUL byte or invalid UTF-8) and empty
 // files are errors naming the file.
-func corpusText(path string) (string, string, error) {
+func CorpusText(path string) (string, string, error) {
 	var c *datasets.Corpus
 	var err error
 	if path == "" {
@@ -60,21 +60,21 @@ func buildTokenizer(ctx context.Context, d DataConfig, text string) (datasets.To
 		tok, err := datasets.LoadGPT2Tokenizer(d.VocabFile, d.MergesFile)
 		return tok, errors.Wrap(err, "data.vocab_file, data.merges_file")
 	}
-	return nil, keyError("data.tokenizer", "unknown tokenizer %q", d.Tokenizer)
+	return nil, KeyError("data.tokenizer", "unknown tokenizer %q", d.Tokenizer)
 }
 
-// lmData is a tokenised corpus split for language modelling.
-type lmData struct {
-	tok        datasets.Tokenizer
-	train, val []int
-	source     string
+// LMData is a tokenised corpus split for language modelling.
+type LMData struct {
+	Tok        datasets.Tokenizer
+	Train, Val []int
+	Source     string
 }
 
-// loadLMData reads and tokenises the corpus of cfg with tok, or with a
+// LoadLMData reads and tokenises the corpus of cfg with tok, or with a
 // tokenizer built from the text when tok is nil, and splits it. The training
 // part must hold at least one window of model.context+1 tokens.
-func loadLMData(ctx context.Context, cfg Config, tok datasets.Tokenizer) (*lmData, error) {
-	text, desc, err := corpusText(cfg.Data.Path)
+func LoadLMData(ctx context.Context, cfg Config, tok datasets.Tokenizer) (*LMData, error) {
+	text, desc, err := CorpusText(cfg.Data.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -95,14 +95,14 @@ func loadLMData(ctx context.Context, cfg Config, tok datasets.Tokenizer) (*lmDat
 	if len(val) < 2 {
 		val = nil // too short to predict anything: no validation
 	}
-	return &lmData{tok: tok, train: train, val: val, source: desc}, nil
+	return &LMData{Tok: tok, Train: train, Val: val, Source: desc}, nil
 }
 
-// s2sData is a set of sequence pairs split for training and validation.
-type s2sData struct {
-	tok        datasets.Tokenizer // shared by sources and targets
-	train, val []datasets.Pair
-	source     string
+// S2SData is a set of sequence pairs split for training and validation.
+type S2SData struct {
+	Tok        datasets.Tokenizer // shared by sources and targets
+	Train, Val []datasets.Pair
+	Source     string
 }
 
 // loadPairs reads data.path as TSV pairs, or generates the built-in task.
@@ -134,21 +134,21 @@ func taskConfig(name string, context int) (datasets.TaskConfig, error) {
 		"sort": datasets.TaskSort, "addition": datasets.TaskAddition}
 	t, ok := tasks[name]
 	if !ok {
-		return datasets.TaskConfig{}, keyError("data.task", "unknown task %q (want copy, reverse, sort or addition)", name)
+		return datasets.TaskConfig{}, KeyError("data.task", "unknown task %q (want copy, reverse, sort or addition)", name)
 	}
 	if t == datasets.TaskAddition {
 		digits := min(4, (context-1)/2)
 		if digits < 1 {
-			return datasets.TaskConfig{}, keyError("model.context", "%d is too short for the addition task", context)
+			return datasets.TaskConfig{}, KeyError("model.context", "%d is too short for the addition task", context)
 		}
 		return datasets.TaskConfig{Task: t, MinLen: 1, MaxLen: digits}, nil
 	}
 	return datasets.TaskConfig{Task: t, MinLen: 1, MaxLen: min(8, context-1)}, nil
 }
 
-// loadS2SData reads (or generates) the pairs of cfg, builds the tokenizer
+// LoadS2SData reads (or generates) the pairs of cfg, builds the tokenizer
 // from every source and target when tok is nil, and splits the pairs.
-func loadS2SData(ctx context.Context, cfg Config, tok datasets.Tokenizer) (*s2sData, error) {
+func LoadS2SData(ctx context.Context, cfg Config, tok datasets.Tokenizer) (*S2SData, error) {
 	pairs, desc, err := loadPairs(cfg)
 	if err != nil {
 		return nil, err
@@ -169,5 +169,5 @@ func loadS2SData(ctx context.Context, cfg Config, tok datasets.Tokenizer) (*s2sD
 	if err != nil {
 		return nil, errors.Wrap(err, "data.val_fraction")
 	}
-	return &s2sData{tok: tok, train: train, val: val, source: desc}, nil
+	return &S2SData{Tok: tok, Train: train, Val: val, Source: desc}, nil
 }

@@ -1,4 +1,4 @@
-package main
+package recipe
 
 import (
 	"github.com/pkg/errors"
@@ -12,14 +12,14 @@ import (
 	"github.com/gorgonet/gorgonet/models/transformer"
 )
 
-// network is a model built from a configuration: a language model (lm) or
+// Network is a model built from a configuration: a language model (lm) or
 // a sequence-to-sequence model (s2s), exactly one of them set, on m; tlm is
 // the Transformer LM behind lm, if it is one (inspect --attention).
-type network struct {
-	m   *graph.Model
-	lm  models.LanguageModel
-	s2s models.Seq2SeqModel
-	tlm *transformer.LM
+type Network struct {
+	Model *graph.Model
+	LM    models.LanguageModel
+	S2S   models.Seq2SeqModel
+	TLM   *transformer.LM
 }
 
 // dtypeOf returns the element type model.dtype names.
@@ -30,11 +30,11 @@ func dtypeOf(name string) tensor.Dtype {
 	return graph.Float32
 }
 
-// buildNetwork builds the model cfg describes for a vocabulary of vocab ids.
+// BuildNetwork builds the model cfg describes for a vocabulary of vocab ids.
 // paramLimit, when positive, caps its parameter elements (see
 // graph.Model.SetParamLimit): a checkpoint's configuration is untrusted and
 // must not make the trainer allocate more than the checkpoint holds.
-func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
+func BuildNetwork(cfg Config, vocab, paramLimit int) (*Network, error) {
 	mc := cfg.Model
 	m := graph.NewModel(dtypeOf(mc.Dtype), cfg.Train.Seed)
 	m.SetParamLimit(paramLimit)
@@ -46,32 +46,32 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 		}
 	}
 	hidden := mc.Hidden
-	if !isTransformer(mc.Kind) && hidden == 0 {
+	if !IsTransformer(mc.Kind) && hidden == 0 {
 		hidden = mc.DModel
 	}
 	cells := map[string]layers.CellKind{"rnn": layers.Elman, "lstm": layers.LSTM, "gru": layers.GRU}
-	n := &network{m: m}
+	n := &Network{Model: m}
 	var err error
 	switch mc.Kind {
-	case kindTransformerLM:
+	case KindTransformerLM:
 		pos := transformer.LearnedPositions
 		if mc.Positions == "sinusoidal" {
 			pos = transformer.SinusoidalPositions
 		}
-		n.tlm, err = transformer.NewLM(m, transformer.LMConfig{Vocab: vocab, Context: mc.Context, Dim: mc.DModel, Heads: mc.Heads,
+		n.TLM, err = transformer.NewLM(m, transformer.LMConfig{Vocab: vocab, Context: mc.Context, Dim: mc.DModel, Heads: mc.Heads,
 			Layers: mc.Layers, Hidden: mc.Hidden, Dropout: mc.Dropout, NoBias: !mc.Bias, TiedHead: mc.TiedHead,
 			Positions: pos, InitStd: mc.InitStd, Activation: act})
 		if err == nil {
-			n.lm = n.tlm
+			n.LM = n.TLM
 		}
-	case kindRNNLM:
+	case KindRNNLM:
 		var lm *rnn.LM
 		lm, err = rnn.NewLM(m, rnn.LMConfig{Vocab: vocab, Embed: mc.DModel, Hidden: hidden, Layers: mc.Layers,
 			Cell: cells[mc.Cell], Dropout: mc.Dropout})
 		if err == nil {
-			n.lm = lm
+			n.LM = lm
 		}
-	case kindTransformerS2S:
+	case KindTransformerS2S:
 		norm := layers.PostLN
 		if mc.Norm == "pre_ln" {
 			norm = layers.PreLN
@@ -82,19 +82,19 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 			PadID: datasets.PadID, BOSID: datasets.BOSID, EOSID: datasets.EOSID,
 			Dropout: mc.Dropout, Norm: norm, SharedEmbeddings: mc.SharedEmbeddings, TiedOutput: mc.TiedHead, Activation: act})
 		if err == nil {
-			n.s2s = s
+			n.S2S = s
 		}
-	case kindRNNS2S:
+	case KindRNNS2S:
 		attn := map[string]rnn.AttentionKind{"none": rnn.NoAttention, "bahdanau": rnn.Bahdanau, "luong": rnn.Luong}
 		var s *rnn.Seq2Seq
 		s, err = rnn.NewSeq2Seq(m, rnn.Seq2SeqConfig{SourceVocab: vocab, TargetVocab: vocab, Dim: mc.DModel, Hidden: hidden,
 			Layers: mc.Layers, Cell: cells[mc.Cell], Bidirectional: mc.Bidirectional, Attention: attn[mc.Attention], AttentionSize: mc.AttentionSize,
 			Dropout: mc.Dropout, PadID: datasets.PadID, BOSID: datasets.BOSID, EOSID: datasets.EOSID})
 		if err == nil {
-			n.s2s = s
+			n.S2S = s
 		}
 	default:
-		err = keyError("model.kind", "unknown kind %q", mc.Kind)
+		err = KeyError("model.kind", "unknown kind %q", mc.Kind)
 	}
 	if err != nil {
 		return nil, errors.Wrapf(err, "building the %s model", mc.Kind)

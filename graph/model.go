@@ -89,10 +89,15 @@ func (m *Model) SetDropoutState(state []byte) error {
 	return errors.Wrap(m.dropSrc.UnmarshalBinary(state), "graph: restoring dropout RNG state")
 }
 
-// newOpID returns a number unique within the model, used to keep Gorgonia
-// from merging two custom operations that look alike (see GORGONIA-NOTES.md:
-// node hashing merges e.g. Dropout(x, 0.1) and Dropout(x, 0.5)).
-func (m *Model) newOpID() uint64 {
+// DropoutRNG returns the generator that dropout masks are drawn from as
+// programs run (its state is DropoutState), for ops.Dropout.
+func (m *Model) DropoutRNG() *rand.Rand { return m.dropRNG }
+
+// NewOpID returns a number unique within the model, for an operation with
+// state of its own (ops.Dropout) to put into its hash: Gorgonia merges two
+// nodes whose op hashes and children agree (ExprGraph.AddNode), which would
+// make two dropouts of one node share a mask.
+func (m *Model) NewOpID() uint64 {
 	m.nextOpID++
 	return m.nextOpID
 }

@@ -119,7 +119,11 @@ func (op gorgoniaOp) UsePreallocDo(prealloc gorgonia.Value, values ...gorgonia.V
 }
 
 // DiffWRT is the kernel's diffWRT, or nil (no gradient, as for an op that
-// is not a gorgonia.SDOp) for kernels that are not differentiable.
+// is not a gorgonia.SDOp) for kernels that are not differentiable: gradient
+// ops, which gorgonia adds after its gradient analysis. Gorgonia's analysis
+// indexes the DiffWRT of every op between the parameters and the loss, so a
+// kernel there must be differentiable, if with respect to no input
+// (PaddingMask, the recurrence's forward buffer).
 func (op gorgoniaOp) DiffWRT(n int) []bool {
 	d, ok := op.k.(differentiable)
 	if !ok {

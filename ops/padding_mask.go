@@ -74,3 +74,13 @@ func paddingMask[T opFloat](m []T, ids []int, pad int) {
 		}
 	}
 }
+
+// diffWRT: none; the mask is constant (its ids are integers). It is still a
+// gorgonia.SDOp, as gorgonia's gradient analysis requires of every op on the
+// path from the parameters to a loss (the mask feeds attention weights).
+func (op paddingMaskOp) diffWRT() []bool { return []bool{false} }
+
+// symDiff returns no gradient; gorgonia does not call it (diffWRT is false).
+func (op paddingMaskOp) symDiff(inputs gorgonia.Nodes, _, _ *gorgonia.Node) (gorgonia.Nodes, error) {
+	return make(gorgonia.Nodes, len(inputs)), nil
+}

@@ -65,11 +65,7 @@ func (op *dropoutOp) shape(in []tensor.Shape) (tensor.Shape, error) { return in[
 
 // compute draws a new mask and applies it.
 func (op *dropoutOp) compute(o output, values []gorgonia.Value) (gorgonia.Value, error) {
-	x, err := floatInput(op, values, 0)
-	if err != nil {
-		return nil, err
-	}
-	out, err := o.buffer(x.Dtype(), x.Shape())
+	out, x, err := o.unary(values)
 	if err != nil {
 		return nil, err
 	}

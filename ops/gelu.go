@@ -79,11 +79,7 @@ func (op geluOp) String() string {
 }
 
 func (op geluOp) compute(o output, values []gorgonia.Value) (gorgonia.Value, error) {
-	x, err := floatInput(op, values, 0)
-	if err != nil {
-		return nil, err
-	}
-	out, err := o.buffer(x.Dtype(), x.Shape())
+	out, x, err := o.unary(values)
 	if err != nil {
 		return nil, err
 	}
@@ -128,11 +124,7 @@ func (op geluDiffOp) spec() spec {
 func (op geluDiffOp) shape(in []tensor.Shape) (tensor.Shape, error) { return in[0], nil }
 
 func (op geluDiffOp) compute(o output, values []gorgonia.Value) (gorgonia.Value, error) {
-	x, g, err := gradInputs(op, values)
-	if err != nil {
-		return nil, err
-	}
-	out, err := o.buffer(x.Dtype(), x.Shape())
+	out, x, g, err := o.gradient(values)
 	if err != nil {
 		return nil, err
 	}

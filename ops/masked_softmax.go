@@ -131,11 +131,7 @@ func (op maskedSoftmaxGradOp) spec() spec {
 func (op maskedSoftmaxGradOp) shape(in []tensor.Shape) (tensor.Shape, error) { return in[0], nil }
 
 func (op maskedSoftmaxGradOp) compute(out output, values []gorgonia.Value) (gorgonia.Value, error) {
-	y, g, err := gradInputs(op, values)
-	if err != nil {
-		return nil, err
-	}
-	dx, err := out.buffer(y.Dtype(), y.Shape())
+	dx, y, g, err := out.gradient(values)
 	if err != nil {
 		return nil, err
 	}

@@ -129,7 +129,7 @@ func TestOpHashCoversEveryParameter(t *testing.T) {
 type perturbation struct {
 	field, how string
 	decl       string // the field's declaration: type.field
-	path       []int // field indices from the kernel's struct down; -1: through a pointer; -2-i: element i of a slice
+	path       []int  // field indices from the kernel's struct down; -1: through a pointer; -2-i: element i of a slice
 	change     func(reflect.Value)
 }
 

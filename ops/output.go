@@ -23,6 +23,27 @@ func (o output) buffer(dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, erro
 	return outputFor(o.op, o.prealloc, dt, shape)
 }
 
+// unary returns the first input x of an op whose result has x's dtype and
+// shape (a float tensor), and the buffer for that result.
+func (o output) unary(values []gorgonia.Value) (y, x *tensor.Dense, err error) {
+	if x, err = floatInput(o.op, values, 0); err != nil {
+		return nil, nil, err
+	}
+	y, err = o.buffer(x.Dtype(), x.Shape())
+	return y, x, err
+}
+
+// gradient returns the two inputs of the gradient op of an elementwise or
+// row-wise op, a forward value a and the output gradient g (gradInputs), and
+// the buffer for a result of their dtype and shape.
+func (o output) gradient(values []gorgonia.Value) (dx, a, g *tensor.Dense, err error) {
+	if a, g, err = gradInputs(o.op, values); err != nil {
+		return nil, nil, nil, err
+	}
+	dx, err = o.buffer(a.Dtype(), a.Shape())
+	return dx, a, g, err
+}
+
 // newOutput allocates an op's result.
 func newOutput(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
 	return tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))

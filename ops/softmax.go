@@ -61,11 +61,7 @@ func (op softmaxOp) String() string {
 }
 
 func (op softmaxOp) compute(o output, values []gorgonia.Value) (gorgonia.Value, error) {
-	x, err := floatInput(op, values, 0)
-	if err != nil {
-		return nil, err
-	}
-	out, err := o.buffer(x.Dtype(), x.Shape())
+	out, x, err := o.unary(values)
 	if err != nil {
 		return nil, err
 	}
@@ -185,11 +181,7 @@ func (op softmaxDiffOp) spec() spec {
 func (op softmaxDiffOp) shape(in []tensor.Shape) (tensor.Shape, error) { return in[0], nil }
 
 func (op softmaxDiffOp) compute(o output, values []gorgonia.Value) (gorgonia.Value, error) {
-	y, g, err := gradInputs(op, values)
-	if err != nil {
-		return nil, err
-	}
-	out, err := o.buffer(y.Dtype(), y.Shape())
+	out, y, g, err := o.gradient(values)
 	if err != nil {
 		return nil, err
 	}

@@ -77,6 +77,16 @@ func (m *Model) Training() bool { return m.training }
 // compiled keep the mode they were built in.
 func (m *Model) SetTraining(training bool) { m.training = training }
 
+// InEvalMode runs build with the model in evaluation mode (Dropout builds to
+// the identity) and then restores the mode it had, also when build fails:
+// the way to build an evaluation or generation graph beside a training one.
+func (m *Model) InEvalMode(build func() error) error {
+	prev := m.training
+	m.training = false
+	defer func() { m.training = prev }()
+	return build()
+}
+
 // DropoutState returns the state of the dropout random number generator, so a
 // run can be checkpointed and resumed with the same masks.
 func (m *Model) DropoutState() ([]byte, error) {
@@ -94,9 +104,9 @@ func (m *Model) SetDropoutState(state []byte) error {
 func (m *Model) DropoutRNG() *rand.Rand { return m.dropRNG }
 
 // NewOpID returns a number unique within the model, for an operation with
-// state of its own (ops.Dropout) to put into its hash: Gorgonia merges two
-// nodes whose op hashes and children agree (ExprGraph.AddNode), which would
-// make two dropouts of one node share a mask.
+// state of its own (ops.Dropout) to put into its hash: gorgonia merges nodes
+// whose ops hash alike and whose children agree, which would make two
+// dropouts of one node share a mask (TestDropoutNotMerged).
 func (m *Model) NewOpID() uint64 {
 	m.nextOpID++
 	return m.nextOpID

@@ -84,14 +84,17 @@ func hashCases() []kernel {
 		recForwardOp{d: rec}, recOutputOp{d: rec}, recGradOp{d: rec},
 		maskedSoftmaxOp{scale: 0.5, causal: true}, maskedSoftmaxGradOp{scale: 0.5},
 		paddingMaskOp{pad: 1, dt: tensor.Float32},
+		&cachedAttentionOp{heads: 2},
 	}
 }
 
 // notParams are the fields of kernels that are state, not parameters, and
 // stay out of the hash.
 var notParams = map[string]string{
-	"dropoutOp.rng":  "the generator the masks are drawn from (shared by a model's dropouts)",
-	"dropoutOp.keep": "the mask of the last run",
+	"dropoutOp.rng":         "the generator the masks are drawn from (shared by a model's dropouts)",
+	"dropoutOp.keep":        "the mask of the last run",
+	"cachedAttentionOp.s32": "scratch for the scores, reused from run to run",
+	"cachedAttentionOp.s64": "scratch for the scores, reused from run to run",
 }
 
 // TestOpHashCoversEveryParameter checks, for every kernel of the package,

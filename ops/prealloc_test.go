@@ -69,7 +69,7 @@ func reuseCases(t *testing.T, dt tensor.Dtype) []reuseCase {
 	for _, add := range []func(reuseValues) []reuseCase{
 		affineReuseCases, bmmReuseCases, concatReuseCases, crossEntropyReuseCases, dropoutReuseCases,
 		geluReuseCases, layerNormReuseCases, narrowReuseCases, softmaxReuseCases, recurrenceReuseCases,
-		maskedSoftmaxReuseCases,
+		maskedSoftmaxReuseCases, cachedAttentionReuseCases,
 	} {
 		cs = append(cs, add(r)...)
 	}
@@ -312,6 +312,22 @@ func maskedSoftmaxReuseCases(r reuseValues) []reuseCase {
 		cs = append(cs,
 			reuseCase{name: op.String(), op: op, inputs: in},
 			reuseCase{name: grad.String() + op.String(), op: grad, inputs: []gorgonia.Value{y, r.val(b, h, n, n)}})
+	}
+	return cs
+}
+
+// cachedAttentionReuseCases: CachedAttention over an empty, a partly filled
+// and a full cache, with one and with two heads.
+func cachedAttentionReuseCases(r reuseValues) []reuseCase {
+	const b, ctx, dim = 2, 4, 6
+	var cs []reuseCase
+	for _, heads := range []int{1, 2} {
+		for _, length := range []int{0, 2, ctx} {
+			in := []gorgonia.Value{r.val(b, 1, dim), r.val(b, 1, dim), r.val(b, 1, dim), r.val(b, ctx, dim), r.val(b, ctx, dim),
+				intTensor(tensor.Shape{1}, length)}
+			cs = append(cs, reuseCase{name: fmt.Sprintf("CachedAttention{heads=%d}/len%d", heads, length),
+				op: &cachedAttentionOp{heads: heads}, inputs: in})
+		}
 	}
 	return cs
 }

@@ -4,12 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/gorgonet/gorgonet/models/sampling"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/pkg/errors"
 
@@ -110,6 +108,8 @@ type TrainConfig struct {
 	EvalBatches int    `json:"eval_batches"` // batches per validation; 0: the whole validation split
 	SaveEvery   int    `json:"save_every"`   // steps between checkpoints (and at the end); 0: only at the end
 	Keep        int    `json:"keep"`         // step checkpoints kept (the newest); best.safetensors is extra
+	Accumulate  int    `json:"accumulate"`   // micro-batches of batch_size rows per step (gradient accumulation)
+	Patience    int    `json:"patience"`     // validations without a lower loss before stopping early; 0: never
 }
 
 // SampleConfig is how text is generated after training and by `sample`.
@@ -137,7 +137,7 @@ func defaultConfig() Config {
 		Data: DataConfig{Tokenizer: "char", BPEMerges: 200, ValFraction: 0.1, Task: "reverse", TaskPairs: 2000},
 		Optim: OptimConfig{Name: "adamw", LR: 5e-3, MinLR: 5e-4, Schedule: "warmup_cosine", Warmup: -1, Gamma: 0.5,
 			WeightDecay: 0.1, Beta1: 0.9, Beta2: 0.99, Eps: 1e-8, Momentum: 0.9, Alpha: 0.99, Clip: 1},
-		Train:  TrainConfig{Steps: 600, BatchSize: 16, Seed: 1, LogEvery: 10, EvalEvery: 100, EvalBatches: 8, SaveEvery: 100, Keep: 2},
+		Train:  TrainConfig{Steps: 600, BatchSize: 16, Seed: 1, LogEvery: 10, EvalEvery: 100, EvalBatches: 8, SaveEvery: 100, Keep: 2, Accumulate: 1},
 		Sample: SampleConfig{Length: 300, Temperature: 0.8, Seed: 1},
 	}
 }
@@ -148,7 +148,7 @@ func defaultConfig() Config {
 func loadConfig(path string, sets []string) (Config, error) {
 	cfg := defaultConfig()
 	if path != "" {
-		if err := loadConfigFile(path, &cfg); err != nil {
+		if err := config.Load(path, &cfg); err != nil {
 			return cfg, err
 		}
 	}
@@ -156,41 +156,6 @@ func loadConfig(path string, sets []string) (Config, error) {
 		return cfg, err
 	}
 	return cfg, cfg.resolve()
-}
-
-// loadConfigFile overrides cfg with the keys of the file at path, which must
-// be UTF-8 text (JSON and YAML both are; Go's JSON decoder would otherwise
-// turn stray bytes into U+FFFD without a word).
-func loadConfigFile(path string, cfg *Config) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return errors.Wrap(err, "config")
-	}
-	if line, b, ok := firstInvalidUTF8(data); ok {
-		return errors.Errorf("config %s:%d: not UTF-8 text (byte 0x%02x)", path, line, b)
-	}
-	ext := strings.ToLower(filepath.Ext(path))
-	if ext != ".yaml" && ext != ".yml" {
-		return config.Decode(path, data, cfg)
-	}
-	return loadYAML(path, data, cfg)
-}
-
-// firstInvalidUTF8 returns the line (from 1) and value of the first byte of
-// data that is not part of valid UTF-8, and whether there is one.
-func firstInvalidUTF8(data []byte) (line int, b byte, ok bool) {
-	line = 1
-	for i := 0; i < len(data); {
-		r, size := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && size == 1 {
-			return line, data[i], true
-		}
-		if r == '\n' {
-			line++
-		}
-		i += size
-	}
-	return 0, 0, false
 }
 
 // applySets applies --set overrides in order.
@@ -289,10 +254,12 @@ func (c *Config) validate() error {
 		func() error { return unitInterval("optim.alpha", o.Alpha) },
 		func() error { return c.validateSchedule() },
 		func() error {
-			return positiveInts("train.steps", t.Steps, "train.batch_size", t.BatchSize, "train.log_every", t.LogEvery, "train.keep", t.Keep)
+			return positiveInts("train.steps", t.Steps, "train.batch_size", t.BatchSize, "train.log_every", t.LogEvery, "train.keep", t.Keep,
+				"train.accumulate", t.Accumulate)
 		},
 		func() error {
-			return nonNegativeInts("train.eval_every", t.EvalEvery, "train.eval_batches", t.EvalBatches, "train.save_every", t.SaveEvery)
+			return nonNegativeInts("train.eval_every", t.EvalEvery, "train.eval_batches", t.EvalBatches, "train.save_every", t.SaveEvery,
+				"train.patience", t.Patience)
 		},
 		func() error { return nonNegativeInts("sample.length", s.Length, "sample.top_k", s.TopK) },
 		func() error { return nonNegativeFloats("sample.temperature", s.Temperature) },
@@ -432,7 +399,7 @@ func isSeq2Seq(kind string) bool     { return strings.HasSuffix(kind, "seq2seq")
 // other key must equal the checkpoint's, or the run would not continue the
 // same training.
 var resumableKeys = []string{"train.steps", "train.log_every", "train.eval_every", "train.eval_batches",
-	"train.save_every", "train.keep", "sample"}
+	"train.save_every", "train.keep", "train.patience", "sample"}
 
 // checkResumable returns an error naming the first key on which now differs
 // from saved outside resumableKeys.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/layers"
+	"github.com/gorgonet/gorgonet/ops"
 )
 
 // s2sStep is the key/value-cache decoder of a Seq2Seq for batch rows, built
@@ -57,7 +58,7 @@ func (s *Seq2Seq) stepProgram(batch int) (*s2sStep, error) {
 		if err != nil {
 			return err
 		}
-		srcMask, err := layers.PaddingMask(src, c.PadID, s.m.Dtype())
+		srcMask, err := ops.PaddingMask(src, c.PadID, s.m.Dtype())
 		if err != nil {
 			return err
 		}

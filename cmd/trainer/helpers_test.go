@@ -5,6 +5,7 @@ import (
 	"regexp"
 
 	"github.com/gorgonet/gorgonet/train"
+	"github.com/gorgonet/gorgonet/train/recipe"
 )
 
 // Shorthands of the tests for the run directory's checkpoints.
@@ -20,7 +21,11 @@ func fileExists(path string) bool {
 
 // Names of the best checkpoint and of metadata keys of a checkpoint.
 const (
-	bestFile = train.BestFile
+	bestFile      = train.BestFile
+	metricsFile   = recipe.MetricsFile
+	plotFile      = recipe.PlotFile
+	configFile    = recipe.ConfigFile
+	tokenizerFile = recipe.TokenizerFile
 
 	metaStep       = train.MetaStep
 	metaDropoutRNG = train.MetaDropoutRNG

@@ -5,15 +5,10 @@ import (
 	"io"
 	"math"
 	"path/filepath"
-	"strings"
 
 	"github.com/pkg/errors"
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/gorgonet/gorgonet/internal/runlog"
-	"github.com/gorgonet/gorgonet/layers"
-	"github.com/gorgonet/gorgonet/models/transformer"
 	"github.com/gorgonet/gorgonet/train"
 	"github.com/gorgonet/gorgonet/train/recipe"
 )
@@ -61,8 +56,7 @@ func cmdInspect(args []string, stdout, _ io.Writer) error {
 	if *attention == "" {
 		return nil
 	}
-	tlm := net.TLM
-	if tlm == nil {
+	if net.TLM == nil {
 		return errors.Errorf("--attention needs a transformer_lm checkpoint; %s holds a %s model", ck.Path, ck.Config.Model.Kind)
 	}
 	text := *input
@@ -72,7 +66,7 @@ func cmdInspect(args []string, stdout, _ io.Writer) error {
 	if text == "" {
 		return usagef("--attention needs --input TEXT (the checkpoint has no sample.prompt to use instead)")
 	}
-	return attentionMap(tlm, ck, text, *layer, *head, *attention, stdout)
+	return attentionMap(ck, net, text, *layer, *head, *attention, stdout)
 }
 
 // describeCheckpoint prints the content of a checkpoint.
@@ -90,7 +84,7 @@ func describeCheckpoint(w io.Writer, ck *recipe.Checkpoint, net *recipe.Network)
 		fmt.Fprintf(w, "configuration: %v\n", err)
 	}
 	fmt.Fprintf(w, "parameters:\n%s", net.Model.Summary())
-	metricsPath := filepath.Join(filepath.Dir(ck.Path), metricsFile)
+	metricsPath := filepath.Join(filepath.Dir(ck.Path), recipe.MetricsFile)
 	records, err := train.ReadMetricsFile(metricsPath)
 	if err != nil {
 		fmt.Fprintf(w, "metrics: none (%v)\n", err)
@@ -121,69 +115,13 @@ func lossText(x float64) string {
 	return fmt.Sprintf("%.4f", x)
 }
 
-// attentionMap runs the LM on text in evaluation mode and draws the
-// self-attention weights of block layer (head, or the mean over heads when
-// head is −1) into pngPath.
-//
-// The LM is pre-LN (transformer.LM): block l attends over LN1(x_l), where
-// x_l is the output of the blocks before it applied to the embeddings.
-func attentionMap(lm *transformer.LM, ck *recipe.Checkpoint, text string, layer, head int, pngPath string, out io.Writer) error {
-	ids := ck.Tok.Encode(text)
-	cfg := lm.Config
-	switch {
-	case len(ids) == 0:
-		return errors.New("--input is empty")
-	case len(ids) > cfg.Context:
-		return errors.Errorf("--input has %d tokens, more than the model's context of %d", len(ids), cfg.Context)
-	case layer < 0 || layer >= cfg.Layers:
-		return errors.Errorf("--layer %d outside [0, %d)", layer, cfg.Layers)
-	case head < -1 || head >= cfg.Heads:
-		return errors.Errorf("--head %d outside [0, %d) (or -1 for the mean)", head, cfg.Heads)
-	}
-	m := lm.Model()
-	var weights *gorgonia.Node
-	err := m.InEvalMode(func() error {
-		in, err := m.IndexInput("inspect.idx", 1, len(ids))
-		if err != nil {
-			return err
-		}
-		x, err := lm.TokEmb.Forward(in)
-		if err != nil {
-			return err
-		}
-		if x, err = lm.PosEnc.Forward(x); err != nil {
-			return err
-		}
-		causal := layers.Mask{Causal: true}
-		for _, b := range lm.Blocks[:layer] {
-			if x, err = b.Forward(x, nil, causal, layers.Mask{}); err != nil {
-				return err
-			}
-		}
-		b := lm.Blocks[layer]
-		y, err := b.AttnNorm.Forward(x)
-		if err != nil {
-			return err
-		}
-		_, weights, err = b.Attn.Attend(y, y, causal)
-		return err
-	})
-	if err != nil {
-		return errors.Wrap(err, "building the attention graph")
-	}
-	prog, err := m.CompileForward(weights)
+// attentionMap draws the self-attention weights of block layer (head, or
+// the mean over heads when head is −1) of the checkpoint's Transformer LM
+// on text into pngPath.
+func attentionMap(ck *recipe.Checkpoint, net *recipe.Network, text string, layer, head int, pngPath string, out io.Writer) error {
+	matrix, labels, err := ck.Attention(net, text, layer, head)
 	if err != nil {
 		return err
-	}
-	res, err := prog.Forward(map[string]tensor.Tensor{"inspect.idx": tensor.New(tensor.WithShape(1, len(ids)), tensor.WithBacking(ids))})
-	if err != nil {
-		return err
-	}
-	matrix := headMatrix(res[0], cfg.Heads, len(ids), head)
-	labels := make([]string, len(ids))
-	for i, id := range ids {
-		s, _ := ck.Tok.Decode([]int{id})
-		labels[i] = tokenLabel(s)
 	}
 	which := fmt.Sprintf("head %d", head)
 	if head < 0 {
@@ -195,39 +133,4 @@ func attentionMap(lm *transformer.LM, ck *recipe.Checkpoint, text string, layer,
 	}
 	fmt.Fprintf(out, "attention of layer %d (%s) on %q written to %s\n", layer, which, text, pngPath)
 	return nil
-}
-
-// headMatrix extracts the [T,T] weights of one head (or their mean, head
-// −1) from weights [1,H,T,T].
-func headMatrix(w *tensor.Dense, heads, T, head int) [][]float64 {
-	vals := make([]float64, heads*T*T)
-	switch d := w.Data().(type) {
-	case []float32:
-		for i, v := range d {
-			vals[i] = float64(v)
-		}
-	case []float64:
-		copy(vals, d)
-	}
-	m := make([][]float64, T)
-	for i := range m {
-		m[i] = make([]float64, T)
-		for j := range m[i] {
-			if head >= 0 {
-				m[i][j] = vals[(head*T+i)*T+j]
-				continue
-			}
-			for h := 0; h < heads; h++ {
-				m[i][j] += vals[(h*T+i)*T+j] / float64(heads)
-			}
-		}
-	}
-	return m
-}
-
-// tokenLabel makes a token readable as an axis label in the plot's Latin
-// font: a space shows as a middle dot, line breaks and tabs as \n and \t.
-func tokenLabel(s string) string {
-	r := strings.NewReplacer(" ", "\u00b7", "\n", `\n`, "\t", `\t`)
-	return r.Replace(s)
 }

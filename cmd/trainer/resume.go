@@ -61,7 +61,7 @@ func resume(arg string, sets []string, force bool, stdout io.Writer) error {
 	}
 	var d *train.RunDir
 	if leader() {
-		if d, err = openRunDir(filepath.Dir(path), 0); err != nil {
+		if d, err = recipe.OpenRunDir(filepath.Dir(path), 0); err != nil {
 			return err
 		}
 		defer d.Close()
@@ -98,7 +98,7 @@ func resume(arg string, sets []string, force bool, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "data: %s\n", r.Describe)
 	if d != nil {
 		d.Keep = cfg.Train.Keep
-		if err := writeRunFiles(d, r); err != nil {
+		if err := r.WriteFiles(d); err != nil {
 			return err
 		}
 	}

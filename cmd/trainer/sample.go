@@ -98,36 +98,15 @@ func checkSampling(s recipe.SampleConfig) error {
 	return nil
 }
 
-// sampleText returns the prompt followed by the generated text. Symbols of
-// the prompt outside the vocabulary are reported on warn.
+// sampleText returns the prompt followed by the generated text
+// (recipe.Sample). Symbols of the prompt outside the vocabulary are
+// reported on warn.
 func sampleText(ctx context.Context, lm models.LanguageModel, tok datasets.Tokenizer, s recipe.SampleConfig, warn io.Writer) (string, error) {
-	prompt := s.Prompt
-	if prompt == "" {
-		prompt = "\n"
-	}
-	ids := tok.Encode(prompt)
-	unknown := 0
-	_, byteLevel := tok.(*datasets.GPT2Tokenizer) // reads every byte; its id 3 is "$"
-	for _, id := range ids {
-		if id == datasets.UnkID && !byteLevel {
-			unknown++
-		}
-	}
+	text, unknown, err := recipe.Sample(ctx, lm, tok, s)
 	if unknown > 0 {
 		fmt.Fprintf(warn, "warning: %d symbol(s) of the prompt are not in the vocabulary and read as %s\n", unknown, datasets.UnkToken)
 	}
-	out, err := lm.GenerateContext(ctx, ids, s.Length, s.Sampling())
-	if err != nil {
-		return "", errors.Wrap(err, "sampling")
-	}
-	text, err := tok.Decode(out)
-	if err != nil {
-		return "", err
-	}
-	if s.Prompt == "" {
-		return text, nil
-	}
-	return s.Prompt + text, nil
+	return text, err
 }
 
 // finalSample shows what the trained model does: a sample of a language

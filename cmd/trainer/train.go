@@ -11,8 +11,6 @@ import (
 
 	"github.com/pkg/errors"
 
-	"github.com/gorgonet/gorgonet/internal/atomicfile"
-	"github.com/gorgonet/gorgonet/internal/config"
 	"github.com/gorgonet/gorgonet/internal/runlog"
 	"github.com/gorgonet/gorgonet/train"
 	"github.com/gorgonet/gorgonet/train/recipe"
@@ -22,23 +20,6 @@ import (
 // not given; when it already holds a run, the first free of
 // runs/default-2, runs/default-3, … is used instead.
 const defaultRunDir = "runs/default"
-
-// Files of a run directory besides the checkpoints.
-const (
-	metricsFile   = "metrics.jsonl"
-	plotFile      = "loss.png"
-	configFile    = "config.json"
-	tokenizerFile = "tokenizer.json"
-)
-
-// openRunDir opens (and locks) a run directory for the trainer's files.
-func openRunDir(dir string, keep int) (*train.RunDir, error) {
-	d, err := train.OpenRunDir(dir, metricsFile, plotFile, configFile, tokenizerFile)
-	if err == nil {
-		d.Keep = keep
-	}
-	return d, err
-}
 
 // prepareRunDir returns the run directory to train into, created and
 // locked. An explicit --out that already holds files is refused unless
@@ -55,7 +36,7 @@ func prepareRunDir(out string, explicit, force bool, keep int) (*train.RunDir, e
 	if info, err := os.Stat(dir); err == nil && !info.IsDir() {
 		return nil, errors.Errorf("--out %s is a file, not a directory", dir)
 	}
-	d, err := openRunDir(dir, keep)
+	d, err := recipe.OpenRunDir(dir, keep)
 	if err != nil {
 		return nil, err
 	}
@@ -88,23 +69,6 @@ func emptyOrMissing(dir string) bool {
 	return err == nil && (len(entries) == 0 || len(entries) == 1 && entries[0].Name() == train.LockFile)
 }
 
-// writeRunFiles writes the resolved configuration and the tokenizer into
-// the run directory; the first write also checks that it is writable.
-func writeRunFiles(d *train.RunDir, r *recipe.Run) error {
-	js, err := config.Dump(r.Config)
-	if err != nil {
-		return err
-	}
-	err = atomicfile.WriteFile(d.File(configFile), func(w io.Writer) error {
-		_, err := io.WriteString(w, js+"\n")
-		return err
-	})
-	if err != nil {
-		return errors.Wrapf(err, "run directory %s is not writable", d.Path)
-	}
-	return atomicfile.WriteFile(d.File(tokenizerFile), r.Tok.Save)
-}
-
 // trainLoop trains r up to train.steps in d (nil on the ranks other than
 // 0), logging to out: progress, metrics, validation, checkpoints every
 // train.save_every steps and at the end (the last train.keep kept, and
@@ -116,7 +80,7 @@ func trainLoop(ctx context.Context, r *recipe.Run, d *train.RunDir, out io.Write
 	l := r.Loop
 	tc := r.Config.Train
 	if d != nil {
-		metricsPath := d.File(metricsFile)
+		metricsPath := d.File(recipe.MetricsFile)
 		var err error
 		if resumed {
 			l.Metrics, err = train.ResumeMetrics(metricsPath, l.Step)
@@ -186,13 +150,13 @@ func diverged(nf *train.NonFiniteError, d *train.RunDir) error {
 // plotLosses draws loss.png from the metrics file; a failure is reported,
 // not fatal.
 func plotLosses(d *train.RunDir, out io.Writer) {
-	records, err := train.ReadMetricsFile(d.File(metricsFile))
+	records, err := train.ReadMetricsFile(d.File(recipe.MetricsFile))
 	if err == nil {
 		points := make([]runlog.LossPoint, len(records))
 		for i, r := range records {
 			points[i] = runlog.LossPoint{Step: r.Step, Loss: r.Loss, Val: r.Split == train.Val}
 		}
-		err = runlog.PlotLosses(points, d.File(plotFile))
+		err = runlog.PlotLosses(points, d.File(recipe.PlotFile))
 	}
 	if err != nil {
 		fmt.Fprintf(out, "warning: no loss plot: %v\n", err)

@@ -61,13 +61,6 @@ func (v *vocab) Decode(ids []int) (string, error) {
 	return b.String(), nil
 }
 
-// newVocab returns a vocabulary of the special tokens followed by tokens.
-func newVocab(tokens []string) vocab {
-	all := make([]string, 0, NumSpecial+len(tokens))
-	all = append(all, specialTokens[:]...)
-	return vocab{tokens: append(all, tokens...)}
-}
-
 // indexOf maps each ordinary token to its id.
 func (v *vocab) indexOf() map[string]int {
 	m := make(map[string]int, len(v.tokens))

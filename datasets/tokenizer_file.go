@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/pkg/errors"
+
+	"github.com/gorgonet/gorgonet/internal/inputfile"
+	"github.com/gorgonet/gorgonet/internal/strictjson"
 )
 
 // tokenizerFormat is the value of the "format" field that marks a JSON file
@@ -57,9 +61,10 @@ func SaveTokenizer(path string, tok Tokenizer) error {
 	return errors.Wrapf(os.WriteFile(path, buf.Bytes(), 0o644), "datasets: saving tokenizer")
 }
 
-// LoadTokenizer reads a tokenizer saved by SaveTokenizer.
+// LoadTokenizer reads a tokenizer saved by SaveTokenizer. The path must name
+// a regular file of at most 64 MiB.
 func LoadTokenizer(path string) (Tokenizer, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(context.Background(), path, maxTokenizerFile)
 	if err != nil {
 		return nil, errors.Wrap(err, "datasets: loading tokenizer")
 	}
@@ -68,9 +73,9 @@ func LoadTokenizer(path string) (Tokenizer, error) {
 }
 
 // ReadTokenizer reads a tokenizer written by Tokenizer.Save; name (a file
-// name) is used in error messages. A JSON file of another kind, a vocabulary
-// without the special tokens, duplicate tokens or inconsistent merges are
-// errors.
+// name) is used in error messages. A JSON file of another kind, a field
+// written twice, a vocabulary without the special tokens, duplicate tokens,
+// a merge of other than two ids or inconsistent merges are errors.
 func ReadTokenizer(r io.Reader, name string) (Tokenizer, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxTokenizerFile+1))
 	if err != nil {
@@ -85,6 +90,19 @@ func ReadTokenizer(r io.Reader, name string) (Tokenizer, error) {
 	if err := json.Unmarshal(data, &probe); err != nil || probe.Format == nil || *probe.Format != tokenizerFormat {
 		return nil, fileError(name, "not a gorgonet tokenizer file (want a JSON object with \"format\": %q)%s",
 			tokenizerFormat, jsonErrorLine(data, err))
+	}
+	if err := strictjson.CheckUniqueKeys(data); err != nil {
+		return nil, fileError(name, "malformed tokenizer: %v", err)
+	}
+	var arity struct {
+		Merges [][]int `json:"merges"`
+	}
+	if json.Unmarshal(data, &arity) == nil {
+		for i, m := range arity.Merges {
+			if len(m) != 2 {
+				return nil, fileError(name, "merge %d holds %d ids %v; a merge joins exactly two", i, len(m), m)
+			}
+		}
 	}
 	var f tokenizerFile
 	dec := json.NewDecoder(bytes.NewReader(data))

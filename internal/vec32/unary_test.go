@@ -38,7 +38,7 @@ func geluDerivKernel(dst, x []float32) {
 }
 
 // unaries lists the elementwise kernels with their error measure and the
-// bound each must meet (the brief of issue 8: exp 3e-7 relative, GELU 2e-7
+// bound each must meet (specified: exp 3e-7 relative, GELU 2e-7
 // scaled by max(1,|x|), sigmoid and tanh 1e-6 absolute; the bounds asserted
 // here are tighter, just above the measured errors of both kernel sets).
 var unaries = []unary{

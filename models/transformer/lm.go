@@ -29,15 +29,16 @@ const (
 // stream (attn.out and ff.fc2 of every block) are scaled by 1/√(2·Layers) at
 // initialisation (GPT-2 §2.3). The head has no bias.
 type LM struct {
-	Config LMConfig                   // with defaults filled in
-	TokEmb *layers.Embedding          // "tok_emb", [Vocab,Dim]
-	PosEnc *layers.PositionalEncoding // "pos_emb" [Context,Dim] when learned
-	Drop   *layers.Dropout            // on the embeddings
-	Blocks []*layers.DecoderLayer     // "blocks.0" … (no cross-attention)
-	LnF    *layers.LayerNorm          // "ln_f"
-	Head   *layers.Linear             // "head", [Dim,Vocab]; nil when TiedHead
-	m      *graph.Model
-	gen    *lmProgram // forward program for Generate, compiled on first use
+	Config     LMConfig                   // with defaults filled in
+	TokEmb     *layers.Embedding          // "tok_emb", [Vocab,Dim]
+	PosEnc     *layers.PositionalEncoding // "pos_emb" [Context,Dim] when learned
+	Drop       *layers.Dropout            // on the embeddings
+	Blocks     []*layers.DecoderLayer     // "blocks.0" … (no cross-attention)
+	LnF        *layers.LayerNorm          // "ln_f"
+	Head       *layers.Linear             // "head", [Dim,Vocab]; nil when TiedHead
+	m          *graph.Model
+	gen        *lmProgram // forward program for Generate, compiled on first use
+	objectives int        // objectives built, to name their inputs
 }
 
 // NewLM adds a language model configured by cfg to m.

@@ -132,7 +132,7 @@ execute() {
 		else
 			secs=$((SECONDS - start))
 			tail -n 30 "$out/$name.log"
-			log "FAIL $name (${secs} s): nbconvert failed (a cell over ${cell_timeout} s, the notebook over ${notebook_timeout} s, or a dead kernel); log: $out/$name.log"
+			log "FAIL $name (kernel $kernel, ${secs} s): nbconvert failed (a cell over ${cell_timeout} s, the notebook over ${notebook_timeout} s, or a dead kernel); log: $out/$name.log"
 		fi
 		failed=$((failed + 1))
 	done

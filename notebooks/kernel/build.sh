@@ -164,7 +164,8 @@ fetch_module
 correct_jsoner
 write_go_mod
 bind
+bound=$SECONDS
 build
 install_spec
 echo "$want" >"$stamp"
-log "gophernotes $gophernotes_version built with gorgonet compiled in ($((SECONDS - start)) s): $bin"
+log "gophernotes $gophernotes_version built with gorgonet compiled in ($((SECONDS - start)) s: bindings $((bound - start)) s, build $((SECONDS - bound)) s): $bin"

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/pkg/errors"
+
+	"github.com/gorgonet/gorgonet/train"
 )
 
 const trainHelp = `
@@ -29,16 +34,17 @@ go to runs/default-2, -3, … instead. Ctrl-C saves a checkpoint and stops
 (status 130); "trainer resume RUN_DIR" continues exactly. A loss that becomes
 NaN or infinite stops the run (status 1), keeping the last good checkpoint.
 
-Configuration keys (see README.md for all): model.kind (transformer_lm,
-transformer_seq2seq, rnn_lm, rnn_seq2seq), model.d_model, model.heads,
-model.layers, model.context, model.dropout, model.cell (rnn, lstm, gru),
-data.path, data.tokenizer (char, word, bpe, gpt2), optim.name, optim.lr,
-optim.schedule, optim.warmup, train.steps, train.batch_size, train.seed, …
+Configuration keys: model.kind (transformer_lm, transformer_seq2seq, rnn_lm,
+rnn_seq2seq), model.d_model, model.heads, model.layers, model.context,
+data.path, data.tokenizer, optim.name, optim.lr, train.steps, … — "trainer
+help config" lists every key with its default, allowed values and meaning,
+and "trainer init-config" writes them as a file to start from.
 
 Examples:
   trainer
   trainer train --set train.steps=100 --out runs/quick
-  trainer train --config examples.yaml --set model.d_model=128 --force
+  trainer init-config --out my.yaml
+  trainer train --config my.yaml --set model.d_model=128
   trainer train --set model.kind=rnn_lm --set model.cell=gru --set data.path=book.txt
   trainer train --set model.kind=transformer_seq2seq --set data.task=reverse
   trainer train --set model.kind=transformer_seq2seq --set data.path=pairs.tsv
@@ -66,8 +72,8 @@ func cmdTrain(args []string, stdout, _ io.Writer) error {
 		}
 		return resume(*out, sets, *force, stdout)
 	}
-	intr := watchInterrupts(stdout)
-	defer intr.stop()
+	ctx, stop := interruptContext(stdout)
+	defer stop()
 	cfg, err := loadConfig(*configPath, sets)
 	if err != nil {
 		return err
@@ -75,27 +81,39 @@ func cmdTrain(args []string, stdout, _ io.Writer) error {
 	if err := printConfig(stdout, cfg); err != nil {
 		return err
 	}
-	r, err := newRun(cfg, nil)
+	r, err := newRun(ctx, cfg, nil)
 	if err != nil {
-		return err
+		return interrupted(ctx, err)
 	}
-	fmt.Fprintf(stdout, "data: %s\n", r.task.describe())
+	fmt.Fprintf(stdout, "data: %s\n", r.describe)
 	summary := strings.Split(strings.TrimSpace(r.net.m.Summary()), "\n")
 	fmt.Fprintf(stdout, "model: %s, %s\n", cfg.Model.Kind, summary[len(summary)-1])
 	explicit := *out != ""
 	if !explicit {
 		*out = defaultRunDir
 	}
-	dir, err := prepareRankDir(*out, explicit, *force)
-	if err != nil {
+	var d *train.RunDir
+	if leader() {
+		if d, err = prepareRunDir(*out, explicit, *force, cfg.Train.Keep); err != nil {
+			return err
+		}
+		defer d.Close()
+		if err := writeRunFiles(d, r); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "run directory: %s\n", d.Path)
+	}
+	if err := trainLoop(ctx, r, d, stdout, false); err != nil {
 		return err
 	}
-	if err := writeRunFiles(dir, r); err != nil {
-		return err
+	return interrupted(ctx, finalSample(ctx, r, stdout))
+}
+
+// interrupted turns the error of a step cut short by a cancelled ctx into
+// train.ErrInterrupted (exit status 130).
+func interrupted(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, train.ErrInterrupted) {
+		return errors.Wrap(train.ErrInterrupted, err.Error())
 	}
-	fmt.Fprintf(stdout, "run directory: %s\n", dir)
-	if err := trainLoop(r, dir, stdout, intr, false); err != nil {
-		return err
-	}
-	return finalSample(r, stdout)
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/layers"
 	"github.com/gorgonet/gorgonet/models"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -49,8 +50,15 @@ type Seq2Seq struct {
 	EncNorm *layers.LayerNorm          // "encoder.norm", PreLN only
 	DecNorm *layers.LayerNorm          // "decoder.norm", PreLN only
 	Head    *layers.Linear             // "head" [Dim,TargetVocab]; nil when TiedOutput
-	m       *graph.Model
-	decode  map[int]*s2sPrograms // forward programs for decoding, by batch size
+
+	// NoKVCache makes Greedy and Beam recompute the decoder over the whole
+	// target so far at every step instead of reading the keys and values of
+	// the earlier positions from a cache: the reference path, slower.
+	NoKVCache bool
+
+	m      *graph.Model
+	decode map[int]*s2sPrograms // forward programs for decoding, by batch size
+	steps  map[int]*s2sStep     // cached decoders, by batch size
 }
 
 // NewSeq2Seq adds an encoder–decoder Transformer configured by cfg to m.
@@ -64,7 +72,7 @@ func NewSeq2Seq(m *graph.Model, cfg Seq2SeqConfig) (*Seq2Seq, error) {
 	if cfg.Activation == nil {
 		cfg.Activation = layers.ReLU
 	}
-	s := &Seq2Seq{Config: cfg, m: m, decode: map[int]*s2sPrograms{}}
+	s := &Seq2Seq{Config: cfg, m: m, decode: map[int]*s2sPrograms{}, steps: map[int]*s2sStep{}}
 	embInit := layers.WeightInit(graph.Normal(1 / math.Sqrt(float64(cfg.Dim))))
 	var err error
 	if cfg.SharedEmbeddings {
@@ -131,7 +139,7 @@ func (s *Seq2Seq) Encode(src *gorgonia.Node) (memory, srcMask *gorgonia.Node, er
 	if err := checkIDs("Seq2Seq", "source ids", src, s.Config.MaxLen); err != nil {
 		return nil, nil, err
 	}
-	if srcMask, err = layers.PaddingMask(src, s.Config.PadID, s.m.Dtype()); err != nil {
+	if srcMask, err = ops.PaddingMask(src, s.Config.PadID, s.m.Dtype()); err != nil {
 		return nil, nil, errors.Wrap(err, "transformer: Seq2Seq: encoder")
 	}
 	x, err := s.embed(s.SrcEmb, src)
@@ -160,7 +168,7 @@ func (s *Seq2Seq) Decode(tgtIn, memory, srcMask *gorgonia.Node) (*gorgonia.Node,
 	if err := checkIDs("Seq2Seq", "target ids", tgtIn, s.Config.MaxLen); err != nil {
 		return nil, err
 	}
-	tgtMask, err := layers.PaddingMask(tgtIn, s.Config.PadID, s.m.Dtype())
+	tgtMask, err := ops.PaddingMask(tgtIn, s.Config.PadID, s.m.Dtype())
 	if err != nil {
 		return nil, errors.Wrap(err, "transformer: Seq2Seq: decoder")
 	}
@@ -238,7 +246,7 @@ func (s *Seq2Seq) LossOf(src, tgtIn, tgtOut *gorgonia.Node) (*gorgonia.Node, err
 	if err != nil {
 		return nil, err
 	}
-	loss, err := graph.CrossEntropy(logits, tgtOut, s.Config.PadID)
+	loss, err := ops.CrossEntropy(logits, tgtOut, s.Config.PadID)
 	return loss, errors.Wrap(err, "transformer: Seq2Seq loss")
 }
 

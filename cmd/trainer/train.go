@@ -16,6 +16,7 @@ import (
 	"github.com/gorgonet/gorgonet/internal/atomicfile"
 	"github.com/gorgonet/gorgonet/internal/config"
 	"github.com/gorgonet/gorgonet/internal/runlog"
+	"github.com/gorgonet/gorgonet/plot"
 )
 
 // defaultRunDir is where `trainer` and `trainer train` write when --out is
@@ -292,11 +293,28 @@ func allFinite(t *tensor.Dense) bool {
 func plotLosses(dir string, out io.Writer) {
 	records, err := runlog.ReadMetricsFile(filepath.Join(dir, metricsFile))
 	if err == nil {
-		err = runlog.PlotLosses(records, filepath.Join(dir, plotFile))
+		var chart plot.Chart
+		if chart, err = lossChart(records); err == nil {
+			err = chart.Save(filepath.Join(dir, plotFile))
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(out, "warning: no loss plot: %v\n", err)
 	}
+}
+
+// lossChart is the chart of the training and validation losses of records.
+func lossChart(records []runlog.Record) (plot.Chart, error) {
+	var train, val plot.Curve
+	for _, r := range records {
+		c := &train
+		if r.Split == runlog.Val {
+			c = &val
+		}
+		c.Step = append(c.Step, float64(r.Step))
+		c.Loss = append(c.Loss, r.Loss)
+	}
+	return plot.LossChart(train, val)
 }
 
 // isTerminal reports whether w is a terminal (live progress line).

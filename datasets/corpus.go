@@ -246,6 +246,9 @@ func (c *Corpus) EncodeTo(tok Tokenizer, emit func(ids []int) error) error {
 	if ct, ok := tok.(interface{ chunk(string) int }); ok {
 		cut = func(s string) int { return lastChunkStart(s, ct.chunk) }
 	}
+	if sc, ok := tok.(interface{ streamCut(string) int }); ok {
+		cut = sc.streamCut
+	}
 	for _, name := range c.Files {
 		var pending []byte // text read but not yet encoded
 		err := c.textBlocks(name, 0, func(block []byte, last bool) error {

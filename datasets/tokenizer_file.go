@@ -35,7 +35,9 @@ const maxTokenizerFile = 64 << 20
 // tokens lists the vocabulary in id order, special tokens first. For "bpe",
 // merges[i] = [left, right] is the i-th merge, which makes the token with id
 // len(tokens)-len(merges)+i; the tokens between the special ones and the
-// merged ones are single runes.
+// merged ones are single runes. For "gpt2", tokens are GPT-2's printable
+// token texts in GPT-2's id order (no special tokens first) and merges[i] is
+// the pair of ids that merge rank i joins.
 type tokenizerFile struct {
 	Format  string   `json:"format"`
 	Version int      `json:"version"`
@@ -113,6 +115,13 @@ func ReadTokenizer(r io.Reader, name string) (Tokenizer, error) {
 	if f.Version != tokenizerVersion {
 		return nil, fileError(name, "tokenizer file version %d, this program reads version %d", f.Version, tokenizerVersion)
 	}
+	if f.Kind == "gpt2" {
+		tok, err := newGPT2Tokenizer(f.Tokens, f.Merges)
+		if err != nil {
+			return nil, fileError(name, "%v", err)
+		}
+		return tok, nil
+	}
 	if err := checkTokens(f.Tokens); err != nil {
 		return nil, fileError(name, "%v", err)
 	}
@@ -128,7 +137,7 @@ func ReadTokenizer(r io.Reader, name string) (Tokenizer, error) {
 	case "bpe":
 		tok, err = bpeFromFile(f.Tokens, f.Merges)
 	default:
-		return nil, fileError(name, "unknown tokenizer kind %q (want char, word or bpe)", f.Kind)
+		return nil, fileError(name, "unknown tokenizer kind %q (want char, word, bpe or gpt2)", f.Kind)
 	}
 	if err != nil {
 		return nil, fileError(name, "%v", err)

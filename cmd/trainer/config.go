@@ -4,12 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/gorgonet/gorgonet/models/sampling"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/pkg/errors"
 
@@ -70,7 +68,9 @@ type DataConfig struct {
 	// source<TAB>target lines (seq2seq). Empty means the built-in data:
 	// Newton's Opticks for LMs, the synthetic task Task for seq2seq.
 	Path        string  `json:"path"`
-	Tokenizer   string  `json:"tokenizer"`     // char, word or bpe
+	Tokenizer   string  `json:"tokenizer"`     // char, word, bpe or gpt2
+	VocabFile   string  `json:"vocab_file"`    // gpt2: encoder.json or vocab.json
+	MergesFile  string  `json:"merges_file"`   // gpt2: vocab.bpe or merges.txt
 	BPEMerges   int     `json:"bpe_merges"`    // merges learned by the bpe tokenizer
 	WordMinFreq int     `json:"word_min_freq"` // word tokenizer: drop rarer words
 	VocabSize   int     `json:"vocab_size"`    // word tokenizer: cap on the vocabulary (0: none)
@@ -146,7 +146,7 @@ func defaultConfig() Config {
 func loadConfig(path string, sets []string) (Config, error) {
 	cfg := defaultConfig()
 	if path != "" {
-		if err := loadConfigFile(path, &cfg); err != nil {
+		if err := config.Load(path, &cfg); err != nil {
 			return cfg, err
 		}
 	}
@@ -154,41 +154,6 @@ func loadConfig(path string, sets []string) (Config, error) {
 		return cfg, err
 	}
 	return cfg, cfg.resolve()
-}
-
-// loadConfigFile overrides cfg with the keys of the file at path, which must
-// be UTF-8 text (JSON and YAML both are; Go's JSON decoder would otherwise
-// turn stray bytes into U+FFFD without a word).
-func loadConfigFile(path string, cfg *Config) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return errors.Wrap(err, "config")
-	}
-	if line, b, ok := firstInvalidUTF8(data); ok {
-		return errors.Errorf("config %s:%d: not UTF-8 text (byte 0x%02x)", path, line, b)
-	}
-	ext := strings.ToLower(filepath.Ext(path))
-	if ext != ".yaml" && ext != ".yml" {
-		return config.Decode(path, data, cfg)
-	}
-	return loadYAML(path, data, cfg)
-}
-
-// firstInvalidUTF8 returns the line (from 1) and value of the first byte of
-// data that is not part of valid UTF-8, and whether there is one.
-func firstInvalidUTF8(data []byte) (line int, b byte, ok bool) {
-	line = 1
-	for i := 0; i < len(data); {
-		r, size := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && size == 1 {
-			return line, data[i], true
-		}
-		if r == '\n' {
-			line++
-		}
-		i += size
-	}
-	return 0, 0, false
 }
 
 // applySets applies --set overrides in order.
@@ -260,7 +225,8 @@ func (c *Config) validate() error {
 			return errors.Wrap(err, "config: model.activation")
 		},
 		func() error { return c.validateKind() },
-		func() error { return oneOf("data.tokenizer", d.Tokenizer, "char", "word", "bpe") },
+		func() error { return oneOf("data.tokenizer", d.Tokenizer, "char", "word", "bpe", "gpt2") },
+		func() error { return c.validateGPT2Files() },
 		func() error {
 			return nonNegativeInts("data.bpe_merges", d.BPEMerges, "data.word_min_freq", d.WordMinFreq, "data.vocab_size", d.VocabSize)
 		},
@@ -493,4 +459,24 @@ func sortedStringKeys(m map[string]interface{}) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// validateGPT2Files checks that data.tokenizer=gpt2 names its two files, that
+// no other tokenizer does, and that it serves a language model: GPT-2's ids
+// 0–2 are ordinary tokens, not the padding and sequence marks seq2seq needs.
+func (c *Config) validateGPT2Files() error {
+	d := c.Data
+	if d.Tokenizer != "gpt2" {
+		if d.VocabFile != "" || d.MergesFile != "" {
+			return keyError("data.vocab_file", "data.vocab_file and data.merges_file are read by data.tokenizer=gpt2 only (data.tokenizer is %s)", d.Tokenizer)
+		}
+		return nil
+	}
+	if d.VocabFile == "" || d.MergesFile == "" {
+		return keyError("data.tokenizer", "gpt2 needs data.vocab_file (encoder.json or vocab.json) and data.merges_file (vocab.bpe or merges.txt)")
+	}
+	if c.Model.Kind != "transformer_lm" && c.Model.Kind != "rnn_lm" {
+		return keyError("data.tokenizer", "gpt2 serves language models (transformer_lm, rnn_lm), not %s", c.Model.Kind)
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package runlog
+package train
 
 import (
 	"bufio"
@@ -97,7 +97,7 @@ type MetricsWriter struct {
 func CreateMetrics(path string) (*MetricsWriter, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, errors.Wrap(err, "runlog: creating metrics file")
+		return nil, errors.Wrap(err, "train: creating metrics file")
 	}
 	return &MetricsWriter{f: f, path: path}, nil
 }
@@ -110,7 +110,7 @@ func CreateMetrics(path string) (*MetricsWriter, error) {
 func ResumeMetrics(path string, step int) (*MetricsWriter, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, errors.Wrap(err, "runlog: opening metrics file")
+		return nil, errors.Wrap(err, "train: opening metrics file")
 	}
 	keep, err := scanMetrics(f, func(r Record) bool { return r.Step <= step })
 	if err == nil {
@@ -121,7 +121,7 @@ func ResumeMetrics(path string, step int) (*MetricsWriter, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, errors.Wrapf(err, "runlog: resuming %s", path)
+		return nil, errors.Wrapf(err, "train: resuming %s", path)
 	}
 	return &MetricsWriter{f: f, path: path}, nil
 }
@@ -146,13 +146,13 @@ func (w *MetricsWriter) Write(r Record) error {
 	if err == nil {
 		_, err = w.f.Write(append(b, '\n'))
 	}
-	return errors.Wrapf(err, "runlog: writing %s", w.path)
+	return errors.Wrapf(err, "train: writing %s", w.path)
 }
 
 // Sync commits the records written so far to disk, e.g. before saving a
 // checkpoint.
 func (w *MetricsWriter) Sync() error {
-	return errors.Wrapf(w.f.Sync(), "runlog: syncing %s", w.path)
+	return errors.Wrapf(w.f.Sync(), "train: syncing %s", w.path)
 }
 
 // Close syncs and closes the file.
@@ -161,7 +161,7 @@ func (w *MetricsWriter) Close() error {
 	if cerr := w.f.Close(); err == nil {
 		err = cerr
 	}
-	return errors.Wrapf(err, "runlog: closing %s", w.path)
+	return errors.Wrapf(err, "train: closing %s", w.path)
 }
 
 // ReadMetrics reads a JSONL metrics stream. Blank lines are skipped; an
@@ -180,11 +180,11 @@ func ReadMetrics(r io.Reader) ([]Record, error) {
 func ReadMetricsFile(path string) ([]Record, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, errors.Wrap(err, "runlog")
+		return nil, errors.Wrap(err, "train")
 	}
 	defer f.Close()
 	records, err := ReadMetrics(f)
-	return records, errors.Wrapf(err, "runlog: reading %s", path)
+	return records, errors.Wrapf(err, "train: reading %s", path)
 }
 
 // scanMetrics parses records from r and calls keep for each until it returns

@@ -1,13 +1,14 @@
-package runlog
+package train
 
 import (
 	"fmt"
-	"golang.org/x/term"
 	"io"
 	"math"
 	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // Stats is what one training step reports to a Progress.
@@ -23,6 +24,8 @@ type Stats struct {
 //
 //	[=========>          ]  48% 480/1000 loss 1.9321 lr 3.00e-04 21.4k tok/s ETA 1m12s
 //
+// fitted to the terminal's width (a narrower bar, then fewer fields, then
+// cut), so that it never wraps;
 // Elsewhere (a log file, a pipe, CI) it writes a plain line every `every`
 // steps, on the first step and on the last:
 //
@@ -31,10 +34,12 @@ type Stats struct {
 // The first Update is the baseline: rates and the ETA are measured from it
 // (so a resumed run reports its own speed and a slow first step, which
 // often includes warm-up, does not skew them) and are left out until a
-// second step arrives. A Progress is not safe for concurrent use.
+// second step arrives. A Progress is not safe for concurrent use; the
+// methods of a nil *Progress do nothing.
 type Progress struct {
 	w        io.Writer
 	terminal bool
+	width    func() int // columns of the terminal; 0 when unknown
 	total    int
 	every    int
 	now      func() time.Time
@@ -56,7 +61,25 @@ const redrawInterval = 100 * time.Millisecond
 // pass IsTerminal(os.Stdout) for the standard output. every (at least 1) is
 // the step interval of plain lines.
 func NewProgress(w io.Writer, isTerminal bool, total, every int) *Progress {
-	return &Progress{w: w, terminal: isTerminal, total: max(total, 0), every: max(every, 1), now: time.Now}
+	p := &Progress{w: w, terminal: isTerminal, total: max(total, 0), every: max(every, 1), now: time.Now,
+		width: func() int { return 0 }}
+	if f, ok := w.(*os.File); ok {
+		p.width = func() int {
+			cols, _, err := term.GetSize(int(f.Fd()))
+			if err != nil {
+				return 0
+			}
+			return cols
+		}
+	}
+	return p
+}
+
+// NewTerminalProgress is NewProgress with the live line when w is a
+// terminal and plain lines otherwise.
+func NewTerminalProgress(w io.Writer, total, every int) *Progress {
+	f, ok := w.(*os.File)
+	return NewProgress(w, ok && IsTerminal(f), total, every)
 }
 
 // IsTerminal reports whether f is a terminal (not merely a character
@@ -65,6 +88,9 @@ func IsTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // Update records a finished step and redraws or logs as configured.
 func (p *Progress) Update(s Stats) {
+	if p == nil {
+		return
+	}
 	now := p.now()
 	first := !p.started
 	if first {
@@ -89,6 +115,9 @@ func (p *Progress) Update(s Stats) {
 // garbling the live line: on a terminal the live line is cleared, the
 // message printed and the live line redrawn below it.
 func (p *Progress) Printf(format string, args ...interface{}) {
+	if p == nil {
+		return
+	}
 	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
 	if p.terminal && p.lineWidth > 0 {
 		fmt.Fprintf(p.w, "\r%s\r%s\n", strings.Repeat(" ", p.lineWidth), msg)
@@ -102,7 +131,7 @@ func (p *Progress) Printf(format string, args ...interface{}) {
 // Done ends the live line with its final state and a newline. It writes
 // nothing in plain mode or before the first Update.
 func (p *Progress) Done() {
-	if p.terminal && p.started {
+	if p != nil && p.terminal && p.started {
 		p.draw(p.now())
 		fmt.Fprintln(p.w)
 		p.lineWidth = 0
@@ -111,7 +140,7 @@ func (p *Progress) Done() {
 
 // Elapsed returns the time since the first Update.
 func (p *Progress) Elapsed() time.Duration {
-	if !p.started {
+	if p == nil || !p.started {
 		return 0
 	}
 	return p.now().Sub(p.start)
@@ -120,6 +149,9 @@ func (p *Progress) Elapsed() time.Duration {
 // TokensPerSec returns the mean rate since the first Update, 0 while it
 // cannot be measured.
 func (p *Progress) TokensPerSec() float64 {
+	if p == nil {
+		return 0
+	}
 	r, _ := p.rate(p.now())
 	return r
 }
@@ -170,23 +202,54 @@ func (p *Progress) stepText(now time.Time) string {
 	return text
 }
 
+// liveLine returns the live line, fitted to the terminal's width less one
+// column (a line that fills the last column wraps on some terminals): the
+// bar narrows from 20 to 5 cells, then the bar, the ETA and the learning
+// rate's field go, and what is still too long is cut.
 func (p *Progress) liveLine(now time.Time) string {
-	var b strings.Builder
+	limit := p.width() - 1
+	text := p.stepText(now)
+	eta := ""
+	if d, ok := p.eta(now); ok {
+		eta = " ETA " + shortDuration(d)
+	}
+	fits := func(s string) bool { return limit <= 0 || len([]rune(s)) <= limit }
 	if p.total > 0 {
-		const width = 20
 		frac := math.Min(float64(p.last.Step)/float64(p.total), 1)
-		fill := int(frac * width)
-		bar := strings.Repeat("=", fill)
-		if fill < width {
-			bar += ">" + strings.Repeat(" ", width-fill-1)
+		for width := 20; width >= 5; width-- {
+			if line := bar(frac, width) + text + eta; fits(line) {
+				return line
+			}
 		}
-		fmt.Fprintf(&b, "[%s] %3.0f%% ", bar, 100*frac)
 	}
-	b.WriteString(p.stepText(now))
-	if eta, ok := p.eta(now); ok {
-		fmt.Fprintf(&b, " ETA %s", shortDuration(eta))
+	if line := text + eta; fits(line) {
+		return line
 	}
-	return b.String()
+	if fits(text) {
+		return text
+	}
+	if i := strings.Index(text, " lr "); i >= 0 {
+		if j := strings.Index(text[i+4:], " "); j >= 0 {
+			text = text[:i] + text[i+4+j:]
+		} else {
+			text = text[:i]
+		}
+	}
+	if r := []rune(text); !fits(text) {
+		text = string(r[:limit])
+	}
+	return text
+}
+
+// bar draws a progress bar of width cells at fraction frac, with the
+// percentage: "[=====>    ]  50% ".
+func bar(frac float64, width int) string {
+	fill := int(frac * float64(width))
+	b := strings.Repeat("=", fill)
+	if fill < width {
+		b += ">" + strings.Repeat(" ", width-fill-1)
+	}
+	return fmt.Sprintf("[%s] %3.0f%% ", b, 100*frac)
 }
 
 func (p *Progress) plainLine(now time.Time) string {

@@ -1,4 +1,4 @@
-package runlog
+package train
 
 import (
 	"os"
@@ -134,6 +134,30 @@ func TestIsTerminal(t *testing.T) {
 		defer null.Close()
 		if IsTerminal(null) {
 			t.Errorf("%s is reported as a terminal", os.DevNull)
+		}
+	}
+}
+
+// TestProgressFitsWidth draws the live line on terminals of 120 down to 10
+// columns: no line may reach the last column, and a wide terminal shows
+// the whole line with the full bar.
+func TestProgressFitsWidth(t *testing.T) {
+	for _, cols := range []int{120, 80, 60, 50, 40, 30, 20, 10} {
+		var b strings.Builder
+		p, clock := newTestProgress(&b, true, 1000, 1)
+		p.width = func() int { return cols }
+		for step := 1; step <= 3; step++ {
+			clock.t = clock.t.Add(time.Second)
+			p.Update(Stats{Step: step * 100, Loss: 1.9321, LR: 3e-4, Tokens: 21400})
+		}
+		p.Done()
+		for _, line := range strings.Split(strings.ReplaceAll(b.String(), "\r", "\n"), "\n") {
+			if n := len([]rune(strings.TrimRight(line, " "))); n >= cols {
+				t.Errorf("%d columns: a line of %d runes: %q", cols, n, line)
+			}
+		}
+		if cols == 120 && !strings.Contains(b.String(), "[======>             ]  30% 300/1000 loss 1.9321 lr 3.00e-04") {
+			t.Errorf("120 columns: %q", b.String())
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/internal/runlog"
+	"github.com/gorgonet/gorgonet/internal/testbuild"
 )
 
 // The tests of data-parallel training build the trainer with `-tags mpi`
@@ -29,7 +30,15 @@ var (
 	mpiBuild    sync.Once
 	mpiBin      string
 	mpiBuildErr error
+	// mpiCoverDir receives the coverage counters of the MPI trainer's
+	// ranks when this test binary counts coverage. They cannot join this
+	// binary's figure (the MPI build compiles other files of this package),
+	// so TestMain prints their own.
+	mpiCoverDir string
 )
+
+// mpiCoverage are the packages whose coverage the MPI trainer reports.
+var mpiCoverage = []string{"github.com/gorgonet/gorgonet/cmd/trainer", "github.com/gorgonet/gorgonet/distributed/..."}
 
 // mpiTrainer returns the path of the trainer built with MPI, building it
 // once, or skips the test when mpirun is absent.
@@ -45,14 +54,36 @@ func mpiTrainer(t *testing.T) string {
 			return
 		}
 		mpiBin = filepath.Join(dir, "trainer")
-		if out, err := exec.Command("go", "build", "-tags", "mpi", "-o", mpiBin, ".").CombinedOutput(); err != nil {
-			mpiBuildErr = fmt.Errorf("go build -tags mpi: %v\n%s", err, out)
+		if testbuild.CoverDir() != "" {
+			mpiCoverDir = filepath.Join(dir, "cover")
+			if mpiBuildErr = os.Mkdir(mpiCoverDir, 0o755); mpiBuildErr != nil {
+				return
+			}
 		}
+		mpiBuildErr = testbuild.Build(testbuild.Spec{Dir: ".", Output: mpiBin, Tags: "mpi", Cover: mpiCoverage})
 	})
 	if mpiBuildErr != nil {
 		t.Fatal(mpiBuildErr)
 	}
 	return mpiBin
+}
+
+// mpiCoverReport prints the coverage of what the MPI trainer's ranks ran,
+// when there is any, and removes the MPI trainer.
+func mpiCoverReport() {
+	if mpiBin == "" {
+		return
+	}
+	defer os.RemoveAll(filepath.Dir(mpiBin))
+	if mpiCoverDir == "" {
+		return
+	}
+	report, err := testbuild.CoverPercent(mpiCoverDir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return
+	}
+	fmt.Printf("coverage of the MPI trainer's ranks:\n%s\n", report)
 }
 
 // mpiCommand returns the command running the MPI trainer with args on np

@@ -99,7 +99,7 @@ func mpiCommand(t *testing.T, dir string, np int, env []string, args ...string) 
 	cmd.Dir = dir
 	// Shared-memory transport without ptrace-based single copy, which
 	// containers often forbid.
-	cmd.Env = append(append(os.Environ(), "OMPI_MCA_btl_vader_single_copy_mechanism=none"), env...)
+	cmd.Env = append(append(append(os.Environ(), "OMPI_MCA_btl_vader_single_copy_mechanism=none"), testbuild.Env(mpiCoverDir)...), env...)
 	return cmd
 }
 
@@ -109,6 +109,9 @@ func mpiRun(t *testing.T, dir string, np int, env []string, args ...string) stri
 	out, err := mpiCommand(t, dir, np, env, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("trainer %v on %d ranks: %v\n%s", args, np, err, out)
+	}
+	if testbuild.RaceReport(string(out)) {
+		t.Fatalf("trainer %v on %d ranks: the race detector found a data race:\n%s", args, np, out)
 	}
 	return string(out)
 }
@@ -229,9 +232,9 @@ func TestMPIResumeExact(t *testing.T) {
 // (the trainer keeps only the last train.keep of them, so ckpt-000010 itself
 // may already be gone when the test looks), with
 // its combined output and a channel that receives the job's end.
-func longMPIRun(t *testing.T, dir string) (*exec.Cmd, *syncBuffer, chan error) {
+func longMPIRun(t *testing.T, dir string, env ...string) (*exec.Cmd, *syncBuffer, chan error) {
 	t.Helper()
-	cmd := mpiCommand(t, dir, 2, nil, mpiTiny("run", 100000, 4, "train.save_every=5", "optim.schedule=constant")...)
+	cmd := mpiCommand(t, dir, 2, env, mpiTiny("run", 100000, 4, "train.save_every=5", "optim.schedule=constant")...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -335,24 +338,49 @@ func TestMPIKilledRank(t *testing.T) {
 	resumeLast(t, dir)
 }
 
+// sigkillGrace is how long mpirun waits, after passing a Ctrl-C on to the
+// ranks as SIGTERM, before it kills them (Open MPI's odls_base_sigkill_timeout,
+// 1 s by default, added once more when the ranks exit with an error status).
+// Finishing a step and saving a checkpoint takes far less on an idle
+// machine, but not always on 2 loaded cores: TestMPIInterrupt gives the
+// ranks this long, so that it checks what they do with the signal and not
+// how fast the machine is.
+const sigkillGrace = "5"
+
 // TestMPIInterrupt: Ctrl-C to mpirun (which sends SIGTERM to every rank)
-// stops every rank after the same step, rank 0 saving a checkpoint of it.
+// stops every rank after the same step, rank 0 saving a checkpoint of it
+// and saying so, and the metrics stop at that step.
 func TestMPIInterrupt(t *testing.T) {
 	dir := t.TempDir()
-	cmd, out, done := longMPIRun(t, dir)
+	cmd, out, done := longMPIRun(t, dir, "OMPI_MCA_odls_base_sigkill_timeout="+sigkillGrace)
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	waitEnd(t, cmd, out, done)
+	if err := waitEnd(t, cmd, out, done); err == nil {
+		t.Errorf("the interrupted job exited with status 0:\n%s", out.String())
+	}
 	msg := out.String()
 	i := strings.Index(msg, "interrupted at step ")
 	if i < 0 {
 		t.Fatalf("no interruption message:\n%s", msg)
 	}
 	var step int
-	fmt.Sscanf(msg[i:], "interrupted at step %d", &step)
-	if _, err := readCheckpoint(filepath.Join(dir, "run", stepCheckpointName(step))); err != nil {
-		t.Errorf("interrupted at step %d: %v", step, err)
+	if _, err := fmt.Sscanf(msg[i:], "interrupted at step %d", &step); err != nil {
+		t.Fatalf("interruption message %q: %v", msg[i:], err)
+	}
+	ck, err := readCheckpoint(filepath.Join(dir, "run", stepCheckpointName(step)))
+	if err != nil {
+		t.Fatalf("interrupted at step %d: %v", step, err)
+	}
+	if ck.step != step {
+		t.Errorf("the checkpoint of step %d holds step %d", step, ck.step)
+	}
+	last := 0
+	for s := range mpiLosses(t, filepath.Join(dir, "run")) {
+		last = max(last, s)
+	}
+	if last != step {
+		t.Errorf("interrupted at step %d, but the metrics end at step %d", step, last)
 	}
 	resumeLast(t, dir)
 }

@@ -185,13 +185,19 @@ func trainLoop(r *run, dir string, out io.Writer, intr *interrupter, resumed boo
 			return err
 		}
 	}
+	interrupted := r.step < tc.Steps
+	if interrupted {
+		// Said as soon as the checkpoint is saved: under mpirun, which kills
+		// the ranks 1 s after passing the signal on, a plot drawn first
+		// could cost the line.
+		fmt.Fprintf(out, "interrupted at step %d of %d; checkpoint saved to %s\ncontinue with: trainer resume %s\n",
+			r.step, tc.Steps, filepath.Join(dir, stepCheckpointName(r.step)), dir)
+	}
 	if err := metrics.Close(); err != nil {
 		return err
 	}
 	plotLosses(dir, out)
-	if r.step < tc.Steps {
-		fmt.Fprintf(out, "interrupted at step %d of %d; checkpoint saved to %s\ncontinue with: trainer resume %s\n",
-			r.step, tc.Steps, filepath.Join(dir, stepCheckpointName(r.step)), dir)
+	if interrupted {
 		return errInterrupted
 	}
 	fmt.Fprintf(out, "trained %d steps in %s; checkpoint %s", r.step, time.Duration(r.elapsed()*float64(time.Second)).Round(time.Second),
@@ -289,6 +295,7 @@ func allFinite(t *tensor.Dense) bool {
 // plotLosses draws loss.png from the metrics file; a failure is reported,
 // not fatal.
 func plotLosses(dir string, out io.Writer) {
+	time.Sleep(1500 * time.Millisecond)
 	records, err := runlog.ReadMetricsFile(filepath.Join(dir, metricsFile))
 	if err == nil {
 		err = runlog.PlotLosses(records, filepath.Join(dir, plotFile))

@@ -17,6 +17,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/internal/prereq"
 	"github.com/gorgonet/gorgonet/internal/runlog"
 	"github.com/gorgonet/gorgonet/internal/testbuild"
 )
@@ -24,7 +25,7 @@ import (
 // The tests of data-parallel training build the trainer with `-tags mpi`
 // and run it under `mpirun --allow-run-as-root --oversubscribe -np 2`; they
 // are skipped when mpirun is absent (install openmpi-bin and
-// libopenmpi-dev to run them).
+// libopenmpi-dev to run them; in CI their absence fails them).
 
 var (
 	mpiBuild    sync.Once
@@ -45,7 +46,7 @@ var mpiCoverage = []string{"github.com/gorgonet/gorgonet/cmd/trainer", "github.c
 func mpiTrainer(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("mpirun"); err != nil {
-		t.Skip("mpirun not found: install openmpi-bin and libopenmpi-dev to test data-parallel training")
+		prereq.Missing(t, "mpirun not found: install openmpi-bin and libopenmpi-dev to test data-parallel training")
 	}
 	mpiBuild.Do(func() {
 		dir, err := os.MkdirTemp("", "trainer-mpi")

@@ -10,17 +10,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gorgonet/gorgonet/internal/prereq"
 	"github.com/gorgonet/gorgonet/internal/testbuild"
 )
 
 // TestUnderMPIrun builds this package's tests with -tags mpi and runs them
-// on 2 and 3 ranks under mpirun; it is skipped when mpirun is absent. Under
+// on 2 and 3 ranks under mpirun; it is skipped when mpirun is absent
+// (fails in CI). Under
 // go test -race the ranks run with the race detector; under go test -cover
 // it prints the coverage of what the ranks ran, which go test's summary
 // line then quotes (the package holds no code without the tag).
 func TestUnderMPIrun(t *testing.T) {
 	if _, err := exec.LookPath("mpirun"); err != nil {
-		t.Skip("mpirun not found: install openmpi-bin and libopenmpi-dev to test the MPI binding")
+		prereq.Missing(t, "mpirun not found: install openmpi-bin and libopenmpi-dev to test the MPI binding")
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "mpi.test")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/compare.sh CONFIG — gorgonet against PyTorch on one training step,
-# side by side on this machine (issue 8; see BENCHMARKS.md and
+# side by side on this machine (see BENCHMARKS.md and
 # ../shared/bench/README.md for what makes the comparison fair).
 #
 # CONFIG: transformer | babygpt | lstm | rnn (the configs of

@@ -61,8 +61,10 @@ func (c Coverage) String() string {
 // returned by Tokenizer.Tokens): it returns the row-major [len(tokens), Dim]
 // matrix whose row i is the pretrained vector of tokens[i], or an OOVInit
 // row when there is none, ready for layers.Embedding.SetWeights (frozen or
-// trainable). The row of PadToken (id PadID) is zero; the other special
-// tokens are looked up like any token but left out of the coverage.
+// trainable). A token with a leading space (WordTokenizer's "␣the") takes
+// the vector of the word without it. The row of PadToken (id PadID) is zero;
+// the other special tokens are looked up like any token but left out of the
+// coverage.
 func (v *Vectors) EmbeddingMatrix(tokens []string, opts EmbeddingOptions) ([]float64, Coverage, error) {
 	var cov Coverage
 	if len(tokens) == 0 {
@@ -86,9 +88,10 @@ func (v *Vectors) EmbeddingMatrix(tokens []string, opts EmbeddingOptions) ([]flo
 		if special && id == PadID {
 			continue
 		}
-		vec, ok := v.Vector(tok)
+		word := strings.TrimPrefix(tok, " ")
+		vec, ok := v.Vector(word)
 		if !ok && opts.FoldCase {
-			vec, ok = v.Vector(strings.ToLower(tok))
+			vec, ok = v.Vector(strings.ToLower(word))
 		}
 		if !special {
 			cov.Tokens++

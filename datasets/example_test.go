@@ -39,7 +39,7 @@ func ExampleNewWordTokenizer() {
 	ids := tok.Encode("the dog sat")
 	text, _ := tok.Decode(ids)
 	fmt.Println(ids, text)
-	// Output: [5 4 3 4 9] the � sat
+	// Output: [10 4 3 8] the � sat
 }
 
 func ExampleNewLMBatcher() {
@@ -138,11 +138,11 @@ func ExampleVectors_EmbeddingMatrix() {
 
 	tok, _ := datasets.NewWordTokenizer("queen pear", datasets.WordOptions{})
 	weights, cov, _ := vecs.EmbeddingMatrix(tok.Tokens(), datasets.EmbeddingOptions{OOV: datasets.OOVZero})
-	fmt.Println(tok.Tokens()[datasets.NumSpecial:], weights[2*datasets.NumSpecial:])
+	fmt.Printf("%q %v\n", tok.Tokens()[datasets.NumSpecial:], weights[2*datasets.NumSpecial:])
 	fmt.Println(cov)
 	// Output:
 	// queen 0.994
-	// [  pear queen] [0 0 0 0 0.9 1]
+	// [" " " pear" "queen"] [0 0 0 0 0.9 1]
 	// 1 of 3 tokens (33.3%) have pretrained vectors
 }
 

@@ -2,12 +2,14 @@ package datasets
 
 import (
 	"bufio"
+	"context"
 	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/pkg/errors"
+
+	"github.com/gorgonet/gorgonet/internal/inputfile"
 )
 
 // Pair is one example of a sequence-to-sequence task: a source text and the
@@ -19,10 +21,15 @@ type Pair struct {
 // maxPairLine bounds the length of a line of a pairs file.
 const maxPairLine = 1 << 20
 
+// MaxPairsFileBytes is the largest pairs file ReadPairs reads (the pairs are
+// held in memory).
+const MaxPairsFileBytes = 1 << 30
+
 // ReadPairs reads a TSV file of pairs, one "source<TAB>target" per line
-// (see DecodePairs).
+// (see DecodePairs). The path must name a regular file of at most
+// MaxPairsFileBytes.
 func ReadPairs(path string) ([]Pair, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(context.Background(), path, MaxPairsFileBytes)
 	if err != nil {
 		return nil, errors.Wrap(err, "datasets: reading pairs")
 	}
@@ -32,9 +39,9 @@ func ReadPairs(path string) ([]Pair, error) {
 
 // DecodePairs reads pairs, one "source<TAB>target" per line, UTF-8, with
 // "\n" or "\r\n" line ends; blank lines are skipped and a leading byte-order
-// mark is ignored. A line without exactly one tab, invalid UTF-8, a line
-// longer than 1 MiB and a file without pairs are errors naming name (a file
-// name) and the line.
+// mark is ignored. A line without exactly one tab, invalid UTF-8, a NUL byte
+// (a binary file), a line longer than 1 MiB and a file without pairs are
+// errors naming name (a file name) and the line.
 func DecodePairs(r io.Reader, name string) ([]Pair, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxPairLine)
@@ -51,6 +58,9 @@ func DecodePairs(r io.Reader, name string) ([]Pair, error) {
 		}
 		if !utf8.ValidString(text) {
 			return nil, lineError(name, line, "invalid UTF-8")
+		}
+		if strings.IndexByte(text, 0) >= 0 {
+			return nil, lineError(name, line, "NUL byte: looks like a binary file; pairs are UTF-8 source<TAB>target lines")
 		}
 		switch tabs := strings.Count(text, "\t"); tabs {
 		case 1:

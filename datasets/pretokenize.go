@@ -83,15 +83,21 @@ func runLength(s string, maxRunes int, same func(runeClass) bool) int {
 	return n
 }
 
-// wordChunk cuts words for WordTokenizer: a run of letters and digits, a run
-// of white space, or one single other rune (punctuation, a Han character).
+// wordChunk cuts words for WordTokenizer in the manner of GPT-2's
+// pre-tokenizer (Radford et al. 2019): a run of letters and digits, or one
+// single other rune (punctuation, a Han character), with the single space
+// before it ("␣word"); white space not followed by a word is a run of its
+// own, leaving its last space to the word that follows. A context of n
+// tokens so holds about n words of running text, not n/2 words and n/2
+// spaces.
 func wordChunk(s string) int {
-	r, size, ok := decodeRune(s)
-	switch c := classOf(r, ok); c {
-	case classAlnum, classSpace:
-		return runLength(s, maxChunkRunes, func(k runeClass) bool { return k == c })
-	}
-	return size
+	return spaceLed(s, func(s string, maxRunes int) int {
+		r, size, ok := decodeRune(s)
+		if classOf(r, ok) == classAlnum {
+			return runLength(s, maxRunes, func(k runeClass) bool { return k == classAlnum })
+		}
+		return size
+	})
 }
 
 // bpeChunk cuts chunks for BPE, in the manner of GPT-2's pre-tokenizer
@@ -100,25 +106,34 @@ func wordChunk(s string) int {
 // symbols; or a run of white space, leaving its last space to the word that
 // follows. Merges never cross chunks.
 func bpeChunk(s string) int {
+	return spaceLed(s, func(s string, maxRunes int) int {
+		r, _, ok := decodeRune(s)
+		c := bpeClass(classOf(r, ok))
+		return runLength(s, maxRunes, func(k runeClass) bool { return bpeClass(k) == c })
+	})
+}
+
+// spaceLed cuts the first chunk of s: piece(s, maxRunes), the length of a
+// chunk of at most maxRunes runes that does not begin with white space,
+// preceded by one space when s begins with a single space; or a run of white
+// space, whose last space goes with the piece that follows it.
+func spaceLed(s string, piece func(s string, maxRunes int) int) int {
 	r, size, ok := decodeRune(s)
-	c := bpeClass(classOf(r, ok))
-	if c == classSpace {
-		if r == ' ' && size < len(s) {
-			r2, _, ok2 := decodeRune(s[size:])
-			if c2 := bpeClass(classOf(r2, ok2)); c2 != classSpace {
-				return size + runLength(s[size:], maxChunkRunes-1, func(k runeClass) bool { return bpeClass(k) == c2 })
-			}
-		}
-		n := runLength(s, maxChunkRunes, func(k runeClass) bool { return k == classSpace })
-		if n < len(s) && n > 1 && s[n-1] == ' ' {
-			r2, _, ok2 := decodeRune(s[n:])
-			if classOf(r2, ok2) != classSpace {
-				n-- // the last space goes with the next word
-			}
-		}
-		return n
+	if classOf(r, ok) != classSpace {
+		return piece(s, maxChunkRunes)
 	}
-	return runLength(s, maxChunkRunes, func(k runeClass) bool { return bpeClass(k) == c })
+	if r == ' ' && size < len(s) {
+		if r2, _, ok2 := decodeRune(s[size:]); classOf(r2, ok2) != classSpace {
+			return size + piece(s[size:], maxChunkRunes-1)
+		}
+	}
+	n := runLength(s, maxChunkRunes, func(k runeClass) bool { return k == classSpace })
+	if n < len(s) && n > 1 && s[n-1] == ' ' {
+		if r2, _, ok2 := decodeRune(s[n:]); classOf(r2, ok2) != classSpace {
+			n-- // the last space goes with the next word
+		}
+	}
+	return n
 }
 
 // bpeClass merges ideographs into letters: BPE learns multi-character Chinese

@@ -60,7 +60,8 @@ type Seq2SeqConfig struct {
 // padded where TargetMask is 0). SourceMaskTensor and TargetMaskTensor
 // return them as [R,S] and [R,T] tensors of a model's element type; for an
 // additive attention mask use a large finite negative number such as −1e9,
-// not −Inf (see GORGONIA-NOTES.md).
+// not −Inf: a row masked entirely with −Inf is NaN after a softmax (graph's
+// TestTrapMinusInfMask).
 type Seq2SeqBatch struct {
 	Source, DecoderInput, Target *tensor.Dense
 	SourceMask, TargetMask       []float64

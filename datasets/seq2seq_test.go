@@ -257,6 +257,7 @@ func TestReadPairsErrors(t *testing.T) {
 		{"invalid utf8", "a\tb\n\nx\t\xfe\n", "pairs.tsv:3: invalid UTF-8"},
 		{"empty", "\n\n", "pairs.tsv: no pairs"},
 		{"too long", "a\t" + strings.Repeat("b", maxPairLine+10) + "\n", "pairs.tsv:1: line longer"},
+		{"NUL byte", "a\tb\nc\x00\td\n", "pairs.tsv:2: NUL byte: looks like a binary file"},
 	}
 	for _, tc := range tests {
 		_, err := DecodePairs(strings.NewReader(tc.file), "pairs.tsv")
@@ -271,5 +272,8 @@ func TestReadPairsErrors(t *testing.T) {
 	path := writeFile(t, t.TempDir(), "bad.tsv", "one\ttwo\nthree\n")
 	if _, err := ReadPairs(path); err == nil || !strings.Contains(err.Error(), path+":2: no tab") {
 		t.Errorf("ReadPairs: error %v, want one naming %s:2", err, path)
+	}
+	if _, err := ReadPairs("/dev/zero"); err == nil || !strings.Contains(err.Error(), "/dev/zero is a character device, not a regular file") {
+		t.Errorf("ReadPairs(/dev/zero): %v, want a not-a-regular-file error", err)
 	}
 }

@@ -9,24 +9,28 @@ import (
 
 // Tokenizer turns text into integer ids and back.
 //
-// Every tokenizer of this package reserves the special ids PadID, BOSID,
-// EOSID and UnkID (0–3) and satisfies Decode(Encode(x)) == x for every text x
-// whose symbols are all in its vocabulary. Encode never adds <bos> or <eos>;
-// the batchers do. A symbol outside the vocabulary, and every byte of invalid
-// UTF-8, encodes as UnkID.
+// The tokenizers this package builds from text (char, word, bpe) reserve the
+// special ids PadID, BOSID, EOSID and UnkID (0–3) and satisfy
+// Decode(Encode(x)) == x for every text x whose symbols are all in their
+// vocabulary; a symbol outside it, and every byte of invalid UTF-8, encodes
+// as UnkID. GPT2Tokenizer, read from GPT-2's files, keeps GPT-2's ids, has
+// no unknown symbol and round-trips every byte sequence. Encode never adds
+// <bos> or <eos>; the batchers do.
 type Tokenizer interface {
-	// Kind names the tokenizer: "char", "word" or "bpe".
+	// Kind names the tokenizer: "char", "word", "bpe" or "gpt2".
 	Kind() string
 	// Encode returns the ids of text, each in [0, VocabSize()).
 	Encode(text string) []int
 	// Decode returns the text of ids: the concatenation of their tokens,
-	// with nothing for PadID, BOSID and EOSID and UnknownText for UnkID. An
-	// id outside [0, VocabSize()) is an error.
+	// with nothing for PadID, BOSID and EOSID and UnknownText for UnkID (for
+	// the tokenizers that reserve them). An id outside [0, VocabSize()) is
+	// an error.
 	Decode(ids []int) (string, error)
 	// VocabSize is the number of ids, special tokens included.
 	VocabSize() int
 	// Tokens returns a copy of the vocabulary in id order; the first
-	// NumSpecial entries are PadToken, BOSToken, EOSToken and UnkToken.
+	// NumSpecial entries are PadToken, BOSToken, EOSToken and UnkToken (for
+	// the tokenizers that reserve them).
 	Tokens() []string
 	// Save writes the tokenizer as JSON, to be read back by ReadTokenizer.
 	Save(w io.Writer) error
@@ -59,13 +63,6 @@ func (v *vocab) Decode(ids []int) (string, error) {
 		}
 	}
 	return b.String(), nil
-}
-
-// newVocab returns a vocabulary of the special tokens followed by tokens.
-func newVocab(tokens []string) vocab {
-	all := make([]string, 0, NumSpecial+len(tokens))
-	all = append(all, specialTokens[:]...)
-	return vocab{tokens: append(all, tokens...)}
 }
 
 // indexOf maps each ordinary token to its id.

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/pkg/errors"
+
+	"github.com/gorgonet/gorgonet/internal/inputfile"
+	"github.com/gorgonet/gorgonet/internal/strictjson"
 )
 
 // tokenizerFormat is the value of the "format" field that marks a JSON file
@@ -31,7 +35,9 @@ const maxTokenizerFile = 64 << 20
 // tokens lists the vocabulary in id order, special tokens first. For "bpe",
 // merges[i] = [left, right] is the i-th merge, which makes the token with id
 // len(tokens)-len(merges)+i; the tokens between the special ones and the
-// merged ones are single runes.
+// merged ones are single runes. For "gpt2", tokens are GPT-2's printable
+// token texts in GPT-2's id order (no special tokens first) and merges[i] is
+// the pair of ids that merge rank i joins.
 type tokenizerFile struct {
 	Format  string   `json:"format"`
 	Version int      `json:"version"`
@@ -57,9 +63,10 @@ func SaveTokenizer(path string, tok Tokenizer) error {
 	return errors.Wrapf(os.WriteFile(path, buf.Bytes(), 0o644), "datasets: saving tokenizer")
 }
 
-// LoadTokenizer reads a tokenizer saved by SaveTokenizer.
+// LoadTokenizer reads a tokenizer saved by SaveTokenizer. The path must name
+// a regular file of at most 64 MiB.
 func LoadTokenizer(path string) (Tokenizer, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(context.Background(), path, maxTokenizerFile)
 	if err != nil {
 		return nil, errors.Wrap(err, "datasets: loading tokenizer")
 	}
@@ -68,9 +75,9 @@ func LoadTokenizer(path string) (Tokenizer, error) {
 }
 
 // ReadTokenizer reads a tokenizer written by Tokenizer.Save; name (a file
-// name) is used in error messages. A JSON file of another kind, a vocabulary
-// without the special tokens, duplicate tokens or inconsistent merges are
-// errors.
+// name) is used in error messages. A JSON file of another kind, a field
+// written twice, a vocabulary without the special tokens, duplicate tokens,
+// a merge of other than two ids or inconsistent merges are errors.
 func ReadTokenizer(r io.Reader, name string) (Tokenizer, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxTokenizerFile+1))
 	if err != nil {
@@ -86,6 +93,19 @@ func ReadTokenizer(r io.Reader, name string) (Tokenizer, error) {
 		return nil, fileError(name, "not a gorgonet tokenizer file (want a JSON object with \"format\": %q)%s",
 			tokenizerFormat, jsonErrorLine(data, err))
 	}
+	if err := strictjson.CheckUniqueKeys(data); err != nil {
+		return nil, fileError(name, "malformed tokenizer: %v", err)
+	}
+	var arity struct {
+		Merges [][]int `json:"merges"`
+	}
+	if json.Unmarshal(data, &arity) == nil {
+		for i, m := range arity.Merges {
+			if len(m) != 2 {
+				return nil, fileError(name, "merge %d holds %d ids %v; a merge joins exactly two", i, len(m), m)
+			}
+		}
+	}
 	var f tokenizerFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -94,6 +114,13 @@ func ReadTokenizer(r io.Reader, name string) (Tokenizer, error) {
 	}
 	if f.Version != tokenizerVersion {
 		return nil, fileError(name, "tokenizer file version %d, this program reads version %d", f.Version, tokenizerVersion)
+	}
+	if f.Kind == "gpt2" {
+		tok, err := newGPT2Tokenizer(f.Tokens, f.Merges)
+		if err != nil {
+			return nil, fileError(name, "%v", err)
+		}
+		return tok, nil
 	}
 	if err := checkTokens(f.Tokens); err != nil {
 		return nil, fileError(name, "%v", err)
@@ -110,7 +137,7 @@ func ReadTokenizer(r io.Reader, name string) (Tokenizer, error) {
 	case "bpe":
 		tok, err = bpeFromFile(f.Tokens, f.Merges)
 	default:
-		return nil, fileError(name, "unknown tokenizer kind %q (want char, word or bpe)", f.Kind)
+		return nil, fileError(name, "unknown tokenizer kind %q (want char, word, bpe or gpt2)", f.Kind)
 	}
 	if err != nil {
 		return nil, fileError(name, "%v", err)

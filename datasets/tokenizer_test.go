@@ -114,9 +114,11 @@ func TestWordTokenizerCutoff(t *testing.T) {
 		opts WordOptions
 		want []string // ordinary tokens
 	}{
-		{WordOptions{}, []string{" ", "the", "and", "bird", "cat", "dog"}},
-		{WordOptions{MinFreq: 2}, []string{" ", "the", "and"}},
-		{WordOptions{MaxSize: NumSpecial + 2}, []string{" ", "the"}},
+		// Words carry the space before them; the first "the" has none.
+		// " " counts once per space-led word (its fallback).
+		{WordOptions{}, []string{" ", " and", " the", " bird", " cat", " dog", "the"}},
+		{WordOptions{MinFreq: 2}, []string{" ", " and", " the"}},
+		{WordOptions{MaxSize: NumSpecial + 2}, []string{" ", " and"}},
 	}
 	for _, tc := range tests {
 		tok, err := NewWordTokenizer(text, tc.opts)
@@ -129,7 +131,7 @@ func TestWordTokenizerCutoff(t *testing.T) {
 	}
 	tok, _ := NewWordTokenizer(text, WordOptions{MinFreq: 2})
 	got, _ := tok.Decode(tok.Encode("the cat and the dog"))
-	if want := "the \uFFFD and the \uFFFD"; got != want {
+	if want := "\uFFFD \uFFFD and the \uFFFD"; got != want { // rare " cat" → " " + <unk>
 		t.Errorf("rare words: %q, want %q", got, want)
 	}
 	for _, bad := range []WordOptions{{MinFreq: -1}, {MaxSize: NumSpecial}, {MaxSize: -3}} {
@@ -196,6 +198,9 @@ func TestReadTokenizerErrors(t *testing.T) {
 		{"merge wrong token", head + `"kind": "bpe", "tokens": [` + specials + `, "a", "b", "ba"], "merges": [[4, 5]]}`, "not \"a\"+\"b\""},
 		{"merge repeated", head + `"kind": "bpe", "tokens": [` + specials + `, "a", "aa", "aaa"], "merges": [[4, 4], [4, 4]]}`, "not \"a\"+\"a\""},
 		{"too many merges", head + `"kind": "bpe", "tokens": [` + specials + `], "merges": [[4, 4]]}`, "merges but only"},
+		{"field written twice", head + `"kind": "char", "tokens": [` + specials + `],` + "\n" + `"kind": "word"}`, `line 2: key "kind" appears twice`},
+		{"merge of three ids", head + `"kind": "bpe", "tokens": [` + specials + `, "a", "aa"], "merges": [[4, 4, 4]]}`, "merge 0 holds 3 ids [4 4 4]; a merge joins exactly two"},
+		{"merge of one id", head + `"kind": "bpe", "tokens": [` + specials + `, "a", "aa"], "merges": [[4]]}`, "merge 0 holds 1 ids"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -210,5 +215,8 @@ func TestReadTokenizerErrors(t *testing.T) {
 	}
 	if _, err := LoadTokenizer(t.TempDir() + "/missing.json"); err == nil {
 		t.Error("missing file: no error")
+	}
+	if _, err := LoadTokenizer("/dev/zero"); err == nil || !strings.Contains(err.Error(), "/dev/zero is a character device, not a regular file") {
+		t.Errorf("LoadTokenizer(/dev/zero): %v, want a not-a-regular-file error", err)
 	}
 }

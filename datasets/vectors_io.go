@@ -3,6 +3,7 @@ package datasets
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/pkg/errors"
+
+	"github.com/gorgonet/gorgonet/internal/inputfile"
 )
 
 // VectorFormat is a file format of pretrained word vectors.
@@ -50,7 +53,7 @@ const (
 	maxVectorDim  = 1 << 16 // values per word
 	maxVectorLine = 4 << 20 // bytes per text line
 	maxWordBytes  = 4 << 10 // bytes per word in a binary file
-	maxPrealloc   = 1 << 16 // values preallocated when the size is unknown
+	maxPrealloc   = 1 << 16 // values preallocated from a header's claim
 	maxVectorRows = 1 << 40 // rows a header may declare when the size is unknown
 	minTextValue  = 2       // bytes per value in a text row, separator included
 	minBinaryWord = 2       // bytes per word in a binary row, space included
@@ -58,18 +61,19 @@ const (
 	unknownSize   = int64(-1)
 )
 
+// MaxVectorsFileBytes is the largest vectors file ReadVectors reads: the
+// values are held as float64, up to 4 times the bytes of a text file.
+const MaxVectorsFileBytes = 8 << 30
+
 // ReadVectors reads a vectors file of the given format (see DecodeVectors).
+// The path must name a regular file of at most MaxVectorsFileBytes.
 func ReadVectors(path string, format VectorFormat) (*Vectors, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(context.Background(), path, MaxVectorsFileBytes)
 	if err != nil {
 		return nil, errors.Wrap(err, "datasets: reading vectors")
 	}
 	defer f.Close()
-	size := unknownSize
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		size = fi.Size()
-	}
-	return DecodeVectors(bufio.NewReaderSize(f, 1<<16), path, size, format)
+	return DecodeVectors(bufio.NewReaderSize(f, 1<<16), path, f.Size(), format)
 }
 
 // DecodeVectors reads word vectors in the given format from r; name (a file
@@ -122,12 +126,11 @@ func (t *vectorTable) parseHeader(line string, size int64, minRow func(dim int) 
 		return lineError(t.name, 1, "header declares %d rows of dimension %d (at least %d bytes each), but the file has only %d bytes", rows, dim, need, size)
 	}
 	t.rows, t.dim = int(rows), int(dim)
-	pre := int64(t.rows) * int64(t.dim)
-	if size < 0 {
-		pre = min(pre, maxPrealloc)
-	}
+	// The header is only a claim: reserve room for a bounded number of
+	// values and let the rows actually read grow the table.
+	pre := min(int64(t.rows)*int64(t.dim), maxPrealloc)
 	t.values = make([]float64, 0, pre)
-	t.words = make([]string, 0, pre/int64(t.dim))
+	t.words = make([]string, 0, max(1, pre/int64(t.dim)))
 	return nil
 }
 

@@ -197,8 +197,24 @@ func TestVectorErrors(t *testing.T) {
 			t.Errorf("size %d: error %v after allocating %d bytes", size, err, ms.TotalAlloc-before)
 		}
 	}
+	// A header whose claim the file's size allows (a million rows of one
+	// value fit in 4 MB of "w 1\n") reserves nothing for rows never read.
+	for _, format := range []VectorFormat{Word2VecText, Word2VecBinary} {
+		file := "1000000 1\n" + strings.Repeat("\n", 4_000_000)
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		before := ms.TotalAlloc
+		_, err := DecodeVectors(strings.NewReader(file), "claims.txt", int64(len(file)), format)
+		runtime.ReadMemStats(&ms)
+		if err == nil || ms.TotalAlloc-before > 4<<20 {
+			t.Errorf("%v: error %v after allocating %d bytes for a %d-byte file", format, err, ms.TotalAlloc-before, len(file))
+		}
+	}
 	if _, err := ReadVectors(filepath.Join(t.TempDir(), "missing"), GloVeText); err == nil {
 		t.Error("missing file: no error")
+	}
+	if _, err := ReadVectors("/dev/zero", Word2VecBinary); err == nil || !strings.Contains(err.Error(), "/dev/zero is a character device, not a regular file") {
+		t.Errorf("ReadVectors(/dev/zero): %v, want a not-a-regular-file error", err)
 	}
 	if _, err := DecodeVectors(strings.NewReader("1 1\na 1\n"), "v", -1, VectorFormat(9)); err == nil {
 		t.Error("unknown format: no error")
@@ -265,8 +281,9 @@ func TestHamletCoverage(t *testing.T) {
 	if len(m) != tok.VocabSize()*v.Dim {
 		t.Fatalf("matrix of %d values for %d × %d", len(m), tok.VocabSize(), v.Dim)
 	}
-	// " " and "xyzzy" have no vector; everything else is in Hamlet.
-	if !slices.Equal(cov.Missing, []string{" ", "xyzzy"}) {
+	// " " and " xyzzy" have no vector; everything else ("to", " be", …)
+	// is in Hamlet, found without its leading space.
+	if !slices.Equal(cov.Missing, []string{" ", " xyzzy"}) {
 		t.Errorf("missing %q", cov.Missing)
 	}
 	t.Log(cov)

@@ -18,11 +18,15 @@ type WordOptions struct {
 }
 
 // WordTokenizer is a word-level tokenizer. Text is cut into words (runs of
-// letters and digits, at most 64 runes), runs of white space, and single
-// other runes (punctuation, symbols, and each Han, Hiragana or Katakana
-// character), so Decode(Encode(x)) == x exactly, spaces and line breaks
-// included, when every piece of x is in the vocabulary. Ids are assigned by
-// decreasing frequency in the training text (ties in byte order).
+// letters and digits, at most 64 runes) and single other runes (punctuation,
+// symbols, and each Han, Hiragana or Katakana character), each with the
+// single space before it, as GPT-2's pre-tokenizer does ("␣the"), and runs
+// of other white space (line breaks, several spaces). A space-led word
+// outside the vocabulary encodes as the space and the bare word (UnkID when
+// that is unknown too), so spaces survive unknown words. Decode(Encode(x))
+// == x exactly, spaces and line breaks included, when every piece of x is in
+// the vocabulary. Ids are assigned by decreasing frequency in the training
+// text (ties in byte order); the single space is always in the vocabulary.
 type WordTokenizer struct {
 	vocab
 	ids map[string]int
@@ -39,6 +43,9 @@ func NewWordTokenizer(text string, opts WordOptions) (*WordTokenizer, error) {
 	forEachChunk(text, wordChunk, func(w string) {
 		if _, _, ok := decodeRune(w); ok {
 			counts[w]++
+		}
+		if len(w) > 1 && w[0] == ' ' {
+			counts[" "]++ // the fallback of the word when it is unknown
 		}
 	})
 	words := make([]string, 0, len(counts))
@@ -73,18 +80,30 @@ func wordFromTokens(tokens []string) (*WordTokenizer, error) {
 // Kind returns "word".
 func (t *WordTokenizer) Kind() string { return "word" }
 
-// Encode returns the ids of text's words (UnkID for a word outside the
-// vocabulary).
+// Encode returns the ids of text's words (see WordTokenizer for words
+// outside the vocabulary).
 func (t *WordTokenizer) Encode(text string) []int {
 	ids := make([]int, 0, len(text)/4+1)
 	forEachChunk(text, wordChunk, func(w string) {
-		id, ok := t.ids[w]
-		if !ok {
-			id = UnkID
+		if id, ok := t.ids[w]; ok {
+			ids = append(ids, id)
+			return
 		}
-		ids = append(ids, id)
+		if len(w) > 1 && w[0] == ' ' {
+			ids = append(ids, t.idOr(" "))
+			w = w[1:]
+		}
+		ids = append(ids, t.idOr(w))
 	})
 	return ids
+}
+
+// idOr returns the id of w, or UnkID when w is outside the vocabulary.
+func (t *WordTokenizer) idOr(w string) int {
+	if id, ok := t.ids[w]; ok {
+		return id
+	}
+	return UnkID
 }
 
 // Save writes the tokenizer as JSON.

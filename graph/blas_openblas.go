@@ -14,7 +14,7 @@ import (
 
 // With the build tag "openblas" (cgo, Debian's libopenblas-dev), gorgonet
 // routes Gorgonia's and tensor's matrix products through OpenBLAS instead of
-// gonum's pure-Go BLAS. See GORGONIA-NOTES.md and BENCHMARKS.md.
+// gonum's pure-Go BLAS; BENCHMARKS.md compares the two builds.
 func init() {
 	gorgonia.Use(netlib.Implementation{}) // gorgonia's and tensor's products
 	blas32.Use(netlib.Implementation{})   // gorgonet's own ops (Affine)

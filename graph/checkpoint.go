@@ -2,10 +2,10 @@ package graph
 
 import (
 	"fmt"
-	"reflect"
 	"sort"
 	"strings"
 
+	"github.com/gorgonet/gorgonet/safetensors"
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
@@ -14,10 +14,10 @@ import (
 // order, under the names Summary shows, like PyTorch's state_dict(). The
 // tensors share memory with the parameters: write them out before the next
 // training step changes them.
-func (m *Model) ParamTensors() []NamedTensor {
-	out := make([]NamedTensor, len(m.params))
+func (m *Model) ParamTensors() []safetensors.NamedTensor {
+	out := make([]safetensors.NamedTensor, len(m.params))
 	for i, p := range m.params {
-		out[i] = NamedTensor{Name: p.name, T: p.Value()}
+		out[i] = safetensors.NamedTensor{Name: p.name, T: p.Value()}
 	}
 	return out
 }
@@ -61,11 +61,9 @@ func (m *Model) SetParamTensors(tensors map[string]*tensor.Dense) error {
 		return errors.Errorf("graph: parameters do not match the model (nothing loaded): %s", strings.Join(problems, "; "))
 	}
 	for _, p := range m.params {
-		src, err := backingSlice(tensors[p.name])
-		if err != nil {
+		if err := tensor.Copy(p.Value(), tensors[p.name]); err != nil {
 			return errors.Wrapf(err, "graph: parameter %q", p.name)
 		}
-		reflect.Copy(reflect.ValueOf(p.Value().Data()), reflect.ValueOf(src))
 	}
 	return nil
 }
@@ -85,22 +83,22 @@ func sameShape(a, b tensor.Shape) bool {
 }
 
 // SaveParams writes the model's parameters and metadata to path as a
-// safetensors file, atomically (WriteFileAtomic), under the names Summary
-// shows and in the model's element type. To add optimizer state or other
-// tensors to the same file, use ParamTensors, Float64Tensors and
-// WriteSafetensorsFile.
+// safetensors file, atomically (safetensors.WriteFile), under the names
+// Summary shows and in the model's element type. To add optimizer state or
+// other tensors to the same file, use ParamTensors, Float64Tensors and
+// safetensors.WriteFile.
 func (m *Model) SaveParams(path string, metadata map[string]string) error {
-	return WriteSafetensorsFile(path, m.ParamTensors(), metadata)
+	return safetensors.WriteFile(path, m.ParamTensors(), metadata)
 }
 
 // LoadParams reads a file written by SaveParams into the model's parameters
 // and returns its metadata. The file must hold exactly the model's
 // parameters with their shapes and element type; on any error (unreadable
 // or corrupt file, missing, extra or mismatched tensor) no parameter has
-// changed. For files holding more than parameters, use ReadSafetensorsFile,
-// TakePrefix or TakeFloat64s, then SetParamTensors.
+// changed. For files holding more than parameters, use
+// safetensors.ReadFile, TakePrefix or TakeFloat64s, then SetParamTensors.
 func (m *Model) LoadParams(path string) (map[string]string, error) {
-	tensors, metadata, err := ReadSafetensorsFile(path)
+	tensors, metadata, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -127,14 +125,14 @@ func TakePrefix(tensors map[string]*tensor.Dense, prefix string) map[string]*ten
 
 // Float64Tensors wraps float64 slices, such as an optimizer's moment buffers
 // keyed by parameter name, as 1-D F64 tensors named prefix+key, so they can
-// be written with WriteSafetensors next to the parameters. The tensors share
-// memory with the slices; empty slices are left out (a safetensors tensor
-// cannot be empty here).
-func Float64Tensors(prefix string, values map[string][]float64) []NamedTensor {
-	out := make([]NamedTensor, 0, len(values))
+// be written with safetensors.Write next to the parameters. The tensors
+// share memory with the slices; empty slices are left out (a safetensors
+// tensor cannot be empty here).
+func Float64Tensors(prefix string, values map[string][]float64) []safetensors.NamedTensor {
+	out := make([]safetensors.NamedTensor, 0, len(values))
 	for key, v := range values {
 		if len(v) > 0 {
-			out = append(out, NamedTensor{Name: prefix + key, T: tensor.New(tensor.WithShape(len(v)), tensor.WithBacking(v))})
+			out = append(out, safetensors.NamedTensor{Name: prefix + key, T: tensor.New(tensor.WithShape(len(v)), tensor.WithBacking(v))})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -155,11 +153,11 @@ func TakeFloat64s(tensors map[string]*tensor.Dense, prefix string) (map[string][
 		if t == nil || t.Dtype() != tensor.Float64 {
 			return nil, errors.Errorf("graph: tensor %q is not a float64 tensor", name)
 		}
-		v, err := backingSlice(t)
-		if err != nil {
+		v := make([]float64, t.Shape().TotalSize())
+		if err := tensor.Copy(tensor.New(tensor.WithShape(t.Shape()...), tensor.WithBacking(v)), t); err != nil {
 			return nil, errors.Wrapf(err, "graph: tensor %q", name)
 		}
-		out[key] = append([]float64(nil), v.([]float64)...)
+		out[key] = v
 	}
 	TakePrefix(tensors, prefix)
 	return out, nil

@@ -17,7 +17,7 @@
 // machine: build one program per batch shape.
 //
 // The package also holds the custom operations that Gorgonia lacks or gets
-// wrong (Dropout, GELU, softmax cross-entropy over integer targets; see
-// ../shared/GORGONIA-NOTES.md) and GradCheck, a float64 finite-difference
+// wrong (Dropout, GELU, softmax cross-entropy over integer targets;
+// traps_test.go pins each gorgonia v0.9.18 trap worked around) and GradCheck, a float64 finite-difference
 // gradient checker usable on any loss.
 package graph

@@ -8,7 +8,7 @@ import (
 )
 
 // TestGradCheckCatchesWrongGradient shows the checker can fail: gorgonia's
-// InverseSqrt has a wrong gradient in v0.9.18 (GORGONIA-NOTES.md).
+// InverseSqrt has a wrong gradient in v0.9.18 (−g/(2y³) instead of −g·y³/2).
 func TestGradCheckCatchesWrongGradient(t *testing.T) {
 	m := NewModel(Float64, 1)
 	x, err := m.NewParamFrom("x", tensor.Shape{3}, []float64{0.5, 1.5, 2.5})

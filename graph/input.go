@@ -49,7 +49,8 @@ func (m *Model) InputNode(name string) (*gorgonia.Node, bool) {
 
 // Const returns a node holding a fixed copy of t (a mask, a positional table):
 // it is part of the graph but is neither trained nor fed. Gorgonia's own
-// NewConstant cannot be used as a broadcast operand (GORGONIA-NOTES.md).
+// NewConstant(tensor) has no graph, so a broadcast over it fails to build
+// (TestTrapConstantAsBroadcastOperand).
 func (m *Model) Const(name string, t *tensor.Dense) *gorgonia.Node {
 	c := t.Clone().(*tensor.Dense)
 	return gorgonia.NewTensor(m.g, c.Dtype(), c.Dims(), gorgonia.WithShape(c.Shape().Clone()...),

@@ -8,7 +8,7 @@ import (
 )
 
 // The float32 kernels of LayerNorm, Softmax/LogSoftmax and CrossEntropy use
-// package vec32 (issue 8); the tests here compare them with the float64
+// package vec32; the tests here compare them with the float64
 // kernels on the same data, at sizes that split the work over goroutines
 // (parallelFor) and over several lnGainBlock blocks, which the
 // fused-versus-unfused graph tests (small shapes) do not reach.

@@ -77,6 +77,16 @@ func (m *Model) Training() bool { return m.training }
 // compiled keep the mode they were built in.
 func (m *Model) SetTraining(training bool) { m.training = training }
 
+// InEvalMode runs build with the model in evaluation mode (Dropout builds to
+// the identity) and then restores the mode it had, also when build fails:
+// the way to build an evaluation or generation graph beside a training one.
+func (m *Model) InEvalMode(build func() error) error {
+	prev := m.training
+	m.training = false
+	defer func() { m.training = prev }()
+	return build()
+}
+
 // DropoutState returns the state of the dropout random number generator, so a
 // run can be checkpointed and resumed with the same masks.
 func (m *Model) DropoutState() ([]byte, error) {
@@ -90,8 +100,9 @@ func (m *Model) SetDropoutState(state []byte) error {
 }
 
 // newOpID returns a number unique within the model, used to keep Gorgonia
-// from merging two custom operations that look alike (see GORGONIA-NOTES.md:
-// node hashing merges e.g. Dropout(x, 0.1) and Dropout(x, 0.5)).
+// from merging two custom operations that look alike: gorgonia merges nodes
+// whose ops hash alike, and its own Dropout(x, 0.1) and Dropout(x, 0.5) hash
+// alike (TestDropoutNotMerged, TestOpHashesDistinct).
 func (m *Model) newOpID() uint64 {
 	m.nextOpID++
 	return m.nextOpID

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -174,3 +175,35 @@ func TestFeedErrors(t *testing.T) {
 type nopOptimizer struct{}
 
 func (nopOptimizer) Step([]*Param) error { return nil }
+
+func TestInEvalModeRestoresMode(t *testing.T) {
+	buildErr := errors.New("build failed")
+	for _, tc := range []struct {
+		name     string
+		training bool
+		err      error
+	}{
+		{"from training", true, nil},
+		{"from evaluation", false, nil},
+		{"build fails", true, buildErr},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := NewModel(Float64, 1)
+			m.SetTraining(tc.training)
+			var during bool
+			err := m.InEvalMode(func() error {
+				during = m.Training()
+				return tc.err
+			})
+			if err != tc.err {
+				t.Fatalf("InEvalMode returned %v, want %v", err, tc.err)
+			}
+			if during {
+				t.Error("build ran in training mode")
+			}
+			if m.Training() != tc.training {
+				t.Errorf("mode after InEvalMode: training=%v, want %v", m.Training(), tc.training)
+			}
+		})
+	}
+}

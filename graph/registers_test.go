@@ -151,7 +151,7 @@ func buildLM(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc) {
 func buildSeq2Seq(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc) {
 	m := graph.NewModel(dt, 5)
 	s, err := transformer.NewSeq2Seq(m, transformer.Seq2SeqConfig{
-		SrcVocab: 12, TgtVocab: 12, MaxLen: 7, Dim: 16, Heads: 2, Layers: 2, Dropout: 0.1,
+		SourceVocab: 12, TargetVocab: 12, MaxLen: 7, Dim: 16, Heads: 2, Layers: 2, Dropout: 0.1,
 		PadID: 0, BOSID: 1, EOSID: 2,
 	})
 	if err != nil {

@@ -1,6 +1,6 @@
 package graph
 
-// Regression tests of gorgonia v0.9.18 traps (../shared/GORGONIA-NOTES.md).
+// Regression tests of gorgonia v0.9.18 traps.
 // Each asserts the trap as it is today, so that a gorgonia upgrade that fixes
 // it fails here and the workaround can be revisited, and asserts that
 // gorgonet's workaround is right.

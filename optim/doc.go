@@ -1,6 +1,9 @@
 // Package optim holds gorgonet's optimizers, learning-rate schedules and
-// gradient clipping, written here rather than taken from gorgonia (several of
-// gorgonia v0.9.18's solvers are broken; see GORGONIA-NOTES.md).
+// gradient clipping, written here rather than taken from gorgonia: in
+// gorgonia v0.9.18 AdamW never updates the weights, AdaGrad ignores its
+// learning rate, clipping, L2 and epsilon, and Momentum applies L2 to the
+// velocity. TestFirstUpdatesMatchFormulas checks the first updates of each
+// optimizer here against its formula.
 //
 // An Optimizer updates graph.Param values in place from their gradients.
 // graph.Program.Step calls it once per training step, after the backward

@@ -137,10 +137,9 @@ func (u ruleUpdate[R]) apply(p *graph.Param) {
 const parallelMinElements = 1 << 16
 
 // forEachParam applies u to every trainable parameter, spreading them over up
-// to GOMAXPROCS goroutines when they are large enough to pay for it (issue 8:
-// the update of all parameters at once uses both cores). Each parameter is
-// updated by one goroutine, element by element in order, so the result does
-// not depend on the split.
+// to GOMAXPROCS goroutines when they are large enough to pay for it. Each
+// parameter is updated by one goroutine, element by element in order, so the
+// result does not depend on the split (TestParallelUpdateMatchesSerial).
 func forEachParam[U interface{ apply(*graph.Param) }](params []*graph.Param, u U) {
 	total, trained := 0, 0
 	for _, p := range params {

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gorgonet/gorgonet/safetensors"
 	"gorgonia.org/tensor"
-
-	"github.com/gorgonet/gorgonet/graph"
 )
 
 // badInput is one bad input of the README's table: what is run, the exit
@@ -123,7 +122,7 @@ var badInputs = []badInput{
 	{"safetensors file not written by the trainer", func(t *testing.T, e *badEnv) []string {
 		p := filepath.Join(e.dir, "plain.safetensors")
 		w := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{1, 2, 3, 4}))
-		if err := graph.WriteSafetensorsFile(p, []graph.NamedTensor{{Name: "w", T: w}}, nil); err != nil {
+		if err := safetensors.WriteFile(p, []safetensors.NamedTensor{{Name: "w", T: w}}, nil); err != nil {
 			t.Fatal(err)
 		}
 		return []string{"inspect", p}

@@ -19,6 +19,7 @@ import (
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/optim"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // A checkpoint is one safetensors file (readable by any safetensors
@@ -112,7 +113,7 @@ func saveCheckpoint(path string, r *run) error {
 	tensors := r.net.m.ParamTensors()
 	tensors = append(tensors, graph.Float64Tensors(optimPrefix, state.Slots)...)
 	tensors = append(tensors, r.task.carried()...)
-	return errors.Wrap(graph.WriteSafetensorsFile(path, tensors, meta), "saving checkpoint")
+	return errors.Wrap(safetensors.WriteFile(path, tensors, meta), "saving checkpoint")
 }
 
 // formatLoss writes a loss for the metadata; NaN (none) is "".
@@ -130,7 +131,7 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	fail := func(format string, args ...interface{}) error {
 		return errors.Errorf("checkpoint %s: %s", path, fmt.Sprintf(format, args...))
 	}
-	tensors, meta, err := graph.ReadSafetensorsFile(path)
+	tensors, meta, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, errors.Wrapf(err, "checkpoint %s (corrupt or truncated?)", path)
 	}
@@ -308,7 +309,7 @@ func pruneCheckpoints(dir string, keep int) error {
 
 // removeUnfinishedWrites deletes the temporary files that a crash in the
 // middle of an atomic write of one of the trainer's files left in dir
-// (graph.WriteFileAtomic names them ".NAME.tmp-*"); the files they were to
+// (atomicfile.WriteFile names them ".NAME.tmp-*"); the files they were to
 // replace are intact.
 func removeUnfinishedWrites(dir string) error {
 	entries, err := os.ReadDir(dir)

@@ -70,7 +70,9 @@ type DataConfig struct {
 	// source<TAB>target lines (seq2seq). Empty means the built-in data:
 	// Newton's Opticks for LMs, the synthetic task Task for seq2seq.
 	Path        string  `json:"path"`
-	Tokenizer   string  `json:"tokenizer"`     // char, word or bpe
+	Tokenizer   string  `json:"tokenizer"`     // char, word, bpe or gpt2
+	VocabFile   string  `json:"vocab_file"`    // gpt2: encoder.json or vocab.json
+	MergesFile  string  `json:"merges_file"`   // gpt2: vocab.bpe or merges.txt
 	BPEMerges   int     `json:"bpe_merges"`    // merges learned by the bpe tokenizer
 	WordMinFreq int     `json:"word_min_freq"` // word tokenizer: drop rarer words
 	VocabSize   int     `json:"vocab_size"`    // word tokenizer: cap on the vocabulary (0: none)
@@ -260,7 +262,8 @@ func (c *Config) validate() error {
 			return errors.Wrap(err, "config: model.activation")
 		},
 		func() error { return c.validateKind() },
-		func() error { return oneOf("data.tokenizer", d.Tokenizer, "char", "word", "bpe") },
+		func() error { return oneOf("data.tokenizer", d.Tokenizer, "char", "word", "bpe", "gpt2") },
+		func() error { return c.validateGPT2Files() },
 		func() error {
 			return nonNegativeInts("data.bpe_merges", d.BPEMerges, "data.word_min_freq", d.WordMinFreq, "data.vocab_size", d.VocabSize)
 		},
@@ -493,4 +496,24 @@ func sortedStringKeys(m map[string]interface{}) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// validateGPT2Files checks that data.tokenizer=gpt2 names its two files, that
+// no other tokenizer does, and that it serves a language model: GPT-2's ids
+// 0–2 are ordinary tokens, not the padding and sequence marks seq2seq needs.
+func (c *Config) validateGPT2Files() error {
+	d := c.Data
+	if d.Tokenizer != "gpt2" {
+		if d.VocabFile != "" || d.MergesFile != "" {
+			return keyError("data.vocab_file", "data.vocab_file and data.merges_file are read by data.tokenizer=gpt2 only (data.tokenizer is %s)", d.Tokenizer)
+		}
+		return nil
+	}
+	if d.VocabFile == "" || d.MergesFile == "" {
+		return keyError("data.tokenizer", "gpt2 needs data.vocab_file (encoder.json or vocab.json) and data.merges_file (vocab.bpe or merges.txt)")
+	}
+	if c.Model.Kind != "transformer_lm" && c.Model.Kind != "rnn_lm" {
+		return keyError("data.tokenizer", "gpt2 serves language models (transformer_lm, rnn_lm), not %s", c.Model.Kind)
+	}
+	return nil
 }

@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorgonet/gorgonet/safetensors"
 	"gorgonia.org/tensor"
-
-	"github.com/gorgonet/gorgonet/graph"
 )
 
 // crashKillsEnv raises the number of kills of TestCrashSafety (default
@@ -310,11 +309,11 @@ func tempFiles(t *testing.T, dir string) []string {
 // the same dropout RNG and data position.
 func sameTensors(t *testing.T, a, b string) {
 	t.Helper()
-	ta, ma, err := graph.ReadSafetensorsFile(a)
+	ta, ma, err := safetensors.ReadFile(a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb, mb, err := graph.ReadSafetensorsFile(b)
+	tb, mb, err := safetensors.ReadFile(b)
 	if err != nil {
 		t.Fatal(err)
 	}

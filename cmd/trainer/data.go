@@ -54,6 +54,9 @@ func buildTokenizer(d DataConfig, text string) (datasets.Tokenizer, error) {
 	case "bpe":
 		tok, err := datasets.TrainBPE(text, d.BPEMerges)
 		return tok, errors.Wrap(err, "data.tokenizer")
+	case "gpt2":
+		tok, err := datasets.LoadGPT2Tokenizer(d.VocabFile, d.MergesFile)
+		return tok, errors.Wrap(err, "data.vocab_file, data.merges_file")
 	}
 	return nil, keyError("data.tokenizer", "unknown tokenizer %q", d.Tokenizer)
 }

@@ -11,13 +11,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // Fuzz targets of the trainer's readers of untrusted files: the metadata of
 // a checkpoint (configuration, tokenizer, optimizer, batcher and dropout RNG
 // state; the safetensors layer below has its own target, graph's
-// FuzzReadSafetensors) and configuration files, JSON and YAML. Their seed
+// safetensors.FuzzRead) and configuration files, JSON and YAML. Their seed
 // corpora run with every `go test`; CI fuzzes each for a short fixed time:
 //
 //	go test ./cmd/trainer -run '^$' -fuzz '^FuzzCheckpointMetadata$' -fuzztime 30s
@@ -30,7 +30,7 @@ const maxLoadAlloc = 200 << 20
 
 // seedCheckpoint trains a tiny model for two steps in this process and
 // returns its data file, its checkpoint's tensors and metadata.
-func seedCheckpoint(tb testing.TB, sets ...string) (string, []graph.NamedTensor, map[string]string) {
+func seedCheckpoint(tb testing.TB, sets ...string) (string, []safetensors.NamedTensor, map[string]string) {
 	tb.Helper()
 	dir := tb.TempDir()
 	data := filepath.Join(dir, "text.txt")
@@ -46,13 +46,13 @@ func seedCheckpoint(tb testing.TB, sets ...string) (string, []graph.NamedTensor,
 	if code := runMain(args, io.Discard, &errb); code != 0 {
 		tb.Fatalf("training the seed checkpoint: exit %d: %s", code, errb.String())
 	}
-	tensors, meta, err := graph.ReadSafetensorsFile(filepath.Join(run, stepCheckpointName(2)))
+	tensors, meta, err := safetensors.ReadFile(filepath.Join(run, stepCheckpointName(2)))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var list []graph.NamedTensor
+	var list []safetensors.NamedTensor
 	for name, t := range tensors {
-		list = append(list, graph.NamedTensor{Name: name, T: t})
+		list = append(list, safetensors.NamedTensor{Name: name, T: t})
 	}
 	return data, list, meta
 }
@@ -153,7 +153,7 @@ func FuzzCheckpointMetadata(f *testing.F) {
 		}
 		m[metaKind] = storedKind(cfg) // past the kind check, to the model
 		var buf bytes.Buffer
-		if err := graph.WriteSafetensors(&buf, tensors, m); err != nil {
+		if err := safetensors.Write(&buf, tensors, m); err != nil {
 			return // metadata a safetensors file cannot hold (invalid UTF-8)
 		}
 		path := filepath.Join(t.TempDir(), "fuzz.safetensors")
@@ -186,7 +186,7 @@ func TestCheckpointClaimingAHugeModel(t *testing.T) {
 		m[metaConfig] = withConfig(t, meta, edit)
 		m[metaKind] = storedKind(m[metaConfig])
 		path := filepath.Join(t.TempDir(), "huge.safetensors")
-		if err := graph.WriteSafetensorsFile(path, tensors, m); err != nil {
+		if err := safetensors.WriteFile(path, tensors, m); err != nil {
 			t.Fatal(err)
 		}
 		loadUntrusted(t, path, data)

@@ -140,7 +140,7 @@ func attentionMap(t *transformerLM, ck *checkpoint, text string, layer, head int
 	}
 	m := lm.Model()
 	var weights *gorgonia.Node
-	err := inEvalMode(m, func() error {
+	err := m.InEvalMode(func() error {
 		in, err := m.IndexInput("inspect.idx", 1, len(ids))
 		if err != nil {
 			return err

@@ -19,8 +19,8 @@ import (
 const longRunEnv = "GORGONET_LONGRUN"
 
 // longRun returns the steps of the early and the late measurement and how
-// much the RSS may grow between them: 10% over 200 to 2,000 steps, as the
-// issue asks; 20% over the short default, 100 to 1,000 steps, since there
+// much the RSS may grow between them: 10% over 200 to 2,000 steps, the
+// requirement; 20% over the short default, 100 to 1,000 steps, since there
 // the RSS of about 22 MB is mostly the runtime's and the binary's and the
 // figures, taken over ten times fewer readings, swing by up to 10% from run
 // to run with the moments of garbage collection (0.98 to 1.10 measured over

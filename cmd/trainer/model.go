@@ -9,6 +9,7 @@ import (
 	"github.com/gorgonet/gorgonet/layers"
 	"github.com/gorgonet/gorgonet/models/rnn"
 	"github.com/gorgonet/gorgonet/models/transformer"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // network is a model built from a configuration: a language model (lm) or
@@ -39,7 +40,7 @@ type lmTrainer interface {
 	step(b datasets.LMBatch, opt graph.Optimizer) (float64, error)
 	// carried returns the state carried from batch to batch, to be saved
 	// in checkpoints (nil when there is none), and restoreCarried sets it.
-	carried() []graph.NamedTensor
+	carried() []safetensors.NamedTensor
 	restoreCarried(map[string]*tensor.Dense) error
 }
 
@@ -118,7 +119,7 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 			norm = layers.PreLN
 		}
 		var s *transformer.Seq2Seq
-		s, err = transformer.NewSeq2Seq(m, transformer.Seq2SeqConfig{SrcVocab: vocab, TgtVocab: vocab, MaxLen: mc.Context,
+		s, err = transformer.NewSeq2Seq(m, transformer.Seq2SeqConfig{SourceVocab: vocab, TargetVocab: vocab, MaxLen: mc.Context,
 			Dim: mc.DModel, Heads: mc.Heads, Layers: mc.Layers, Hidden: mc.Hidden,
 			PadID: datasets.PadID, BOSID: datasets.BOSID, EOSID: datasets.EOSID,
 			Dropout: mc.Dropout, Norm: norm, SharedEmbeddings: mc.SharedEmbeddings, TiedOutput: mc.TiedHead, Activation: act})
@@ -126,7 +127,7 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 	case kindRNNS2S:
 		attn := map[string]rnn.AttentionKind{"none": rnn.NoAttention, "bahdanau": rnn.Bahdanau, "luong": rnn.Luong}
 		var s *rnn.Seq2Seq
-		s, err = rnn.NewSeq2Seq(m, rnn.Seq2SeqConfig{SourceVocab: vocab, TargetVocab: vocab, Embed: mc.DModel, Hidden: hidden,
+		s, err = rnn.NewSeq2Seq(m, rnn.Seq2SeqConfig{SourceVocab: vocab, TargetVocab: vocab, Dim: mc.DModel, Hidden: hidden,
 			Layers: mc.Layers, Cell: cells[mc.Cell], Bidirectional: mc.Bidirectional, Attention: attn[mc.Attention], AttentionSize: mc.AttentionSize,
 			Dropout: mc.Dropout, PadID: datasets.PadID, BOSID: datasets.BOSID, EOSID: datasets.EOSID})
 		n.s2s = &rnnS2S{s: s, maxLen: mc.Context}
@@ -137,13 +138,4 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 		return nil, errors.Wrapf(err, "building the %s model", mc.Kind)
 	}
 	return n, nil
-}
-
-// inEvalMode runs build with m in evaluation mode (no dropout) and restores
-// the mode.
-func inEvalMode(m *graph.Model, build func() error) error {
-	prev := m.Training()
-	m.SetTraining(false)
-	defer m.SetTraining(prev)
-	return build()
 }

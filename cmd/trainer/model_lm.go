@@ -11,6 +11,7 @@ import (
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/models/rnn"
 	"github.com/gorgonet/gorgonet/models/transformer"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // transformerLM adapts a transformer.LM to lmNet.
@@ -38,7 +39,7 @@ func (t *transformerLMTrainer) step(b datasets.LMBatch, opt graph.Optimizer) (fl
 	return t.prog.Step(graph.Feeds{transformer.LMInput: b.Inputs, transformer.LMTarget: b.Targets}, opt)
 }
 
-func (t *transformerLMTrainer) carried() []graph.NamedTensor { return nil }
+func (t *transformerLMTrainer) carried() []safetensors.NamedTensor { return nil }
 
 func (t *transformerLMTrainer) restoreCarried(map[string]*tensor.Dense) error { return nil }
 
@@ -51,7 +52,7 @@ const (
 func (t *transformerLM) compileEval(B, T int) (lmEvaluator, error) {
 	m := t.lm.Model()
 	var loss *gorgonia.Node
-	err := inEvalMode(m, func() error {
+	err := m.InEvalMode(func() error {
 		ids, err := m.IndexInput(evalIDs, B, T)
 		if err != nil {
 			return err
@@ -152,11 +153,11 @@ func (r *rnnLMTrainer) step(b datasets.LMBatch, opt graph.Optimizer) (float64, e
 // carriedPrefix names the carried state in checkpoints.
 const carriedPrefix = "carried/"
 
-func (r *rnnLMTrainer) carried() []graph.NamedTensor {
+func (r *rnnLMTrainer) carried() []safetensors.NamedTensor {
 	names, values := r.w.State.Names(), r.w.State.Values()
-	out := make([]graph.NamedTensor, len(names))
+	out := make([]safetensors.NamedTensor, len(names))
 	for i := range names {
-		out[i] = graph.NamedTensor{Name: carriedPrefix + names[i], T: values[i]}
+		out[i] = safetensors.NamedTensor{Name: carriedPrefix + names[i], T: values[i]}
 	}
 	return out
 }
@@ -182,7 +183,7 @@ func (r *rnnLMTrainer) restoreCarried(saved map[string]*tensor.Dense) error {
 func (r *rnnLM) compileEval(B, T int) (lmEvaluator, error) {
 	m := r.lm.Model()
 	var w *rnn.Window
-	err := inEvalMode(m, func() error {
+	err := m.InEvalMode(func() error {
 		var err error
 		w, err = r.lm.NewWindow(B, T)
 		return err

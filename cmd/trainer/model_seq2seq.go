@@ -53,7 +53,7 @@ func compileS2STrain(s s2sModel, B, S, T int) (s2sStep, error) {
 func compileS2SEval(s s2sModel, B, S, T int) (s2sLoss, error) {
 	m := s.Model()
 	var loss *gorgonia.Node
-	err := inEvalMode(m, func() error {
+	err := m.InEvalMode(func() error {
 		var in [3]*gorgonia.Node
 		for i, name := range []string{evalSource, evalTgtIn, evalTgtOut} {
 			length := T

@@ -16,10 +16,10 @@ import (
 
 	"gorgonia.org/tensor"
 
-	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/internal/prereq"
 	"github.com/gorgonet/gorgonet/internal/runlog"
 	"github.com/gorgonet/gorgonet/internal/testbuild"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // The tests of data-parallel training build the trainer with `-tags mpi`
@@ -168,11 +168,11 @@ func TestMPITwoRanksMatchOneProcess(t *testing.T) {
 		t.Errorf("loss sequences differ: largest relative difference %.3g > 1e-5", worst)
 	}
 	name := stepCheckpointName(steps)
-	p1, _, err := graph.ReadSafetensorsFile(filepath.Join(dir, "one", name))
+	p1, _, err := safetensors.ReadFile(filepath.Join(dir, "one", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, _, err := graph.ReadSafetensorsFile(filepath.Join(dir, "two", name))
+	p2, _, err := safetensors.ReadFile(filepath.Join(dir, "two", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // TestNonFiniteParameterStopsTraining poisons one weight of a checkpoint
@@ -21,7 +22,7 @@ func TestNonFiniteParameterStopsTraining(t *testing.T) {
 	run := filepath.Join(dir, "run")
 	mustSucceed(t, dir, append([]string{"train", "--out", run}, tinyLM(data, 10)...)...)
 	path := filepath.Join(run, stepCheckpointName(10))
-	tensors, meta, err := graph.ReadSafetensorsFile(path)
+	tensors, meta, err := safetensors.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,11 +32,11 @@ func TestNonFiniteParameterStopsTraining(t *testing.T) {
 		t.Fatalf("the checkpoint has no %s", poisoned)
 	}
 	w.Data().([]float32)[3] = float32(math.Inf(1))
-	var list []graph.NamedTensor
+	var list []safetensors.NamedTensor
 	for name, x := range tensors {
-		list = append(list, graph.NamedTensor{Name: name, T: x})
+		list = append(list, safetensors.NamedTensor{Name: name, T: x})
 	}
-	if err := graph.WriteSafetensorsFile(path, list, meta); err != nil {
+	if err := safetensors.WriteFile(path, list, meta); err != nil {
 		t.Fatal(err)
 	}
 	before := hashFiles(t, run)

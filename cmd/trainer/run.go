@@ -10,6 +10,7 @@ import (
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/optim"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // task is a model together with its data: what the training loop needs,
@@ -24,7 +25,7 @@ type task interface {
 	// batcherState and carried are the data position and carried model
 	// state saved in checkpoints; restore puts them back.
 	batcherState() datasets.BatcherState
-	carried() []graph.NamedTensor
+	carried() []safetensors.NamedTensor
 	restore(s datasets.BatcherState, carried map[string]*tensor.Dense) error
 	// describe says what the data is, for the log.
 	describe() string

@@ -104,8 +104,9 @@ func sampleText(lm lmNet, tok datasets.Tokenizer, s SampleConfig, warn io.Writer
 	}
 	ids := tok.Encode(prompt)
 	unknown := 0
+	_, byteLevel := tok.(*datasets.GPT2Tokenizer) // reads every byte; its id 3 is "$"
 	for _, id := range ids {
-		if id == datasets.UnkID {
+		if id == datasets.UnkID && !byteLevel {
 			unknown++
 		}
 	}

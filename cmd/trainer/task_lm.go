@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // evalWindows cuts ids into B contiguous streams, one per batch row, and
@@ -125,7 +126,7 @@ func (t *lmTask) validate(limit int) (float64, bool, error) {
 }
 
 func (t *lmTask) batcherState() datasets.BatcherState { return t.batcher.State() }
-func (t *lmTask) carried() []graph.NamedTensor        { return t.train.carried() }
+func (t *lmTask) carried() []safetensors.NamedTensor  { return t.train.carried() }
 
 func (t *lmTask) restore(s datasets.BatcherState, carried map[string]*tensor.Dense) error {
 	if err := t.batcher.Restore(s); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/safetensors"
 )
 
 // s2sBatcherConfig is the batcher configuration shared by training and
@@ -105,7 +106,7 @@ func (t *s2sTask) validate(limit int) (float64, bool, error) {
 }
 
 func (t *s2sTask) batcherState() datasets.BatcherState { return t.batcher.State() }
-func (t *s2sTask) carried() []graph.NamedTensor        { return nil }
+func (t *s2sTask) carried() []safetensors.NamedTensor  { return nil }
 
 func (t *s2sTask) restore(s datasets.BatcherState, _ map[string]*tensor.Dense) error {
 	return t.batcher.Restore(s)

@@ -13,6 +13,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/internal/atomicfile"
 	"github.com/gorgonet/gorgonet/internal/config"
 	"github.com/gorgonet/gorgonet/internal/runlog"
 )
@@ -22,8 +23,8 @@ import (
 // runs/default-2, runs/default-3, … is used instead.
 const defaultRunDir = "runs/default"
 
-// trainerFiles are the names a run directory's files match; --force
-// removes exactly these.
+// isTrainerFile reports whether name is one of the files the trainer writes
+// into a run directory; --force removes exactly these.
 func isTrainerFile(name string) bool {
 	switch name {
 	case bestFile, metricsFile, plotFile, configFile, tokenizerFile:
@@ -100,14 +101,14 @@ func writeRunFiles(dir string, r *run) error {
 	if err != nil {
 		return err
 	}
-	err = graph.WriteFileAtomic(filepath.Join(dir, configFile), func(w io.Writer) error {
+	err = atomicfile.WriteFile(filepath.Join(dir, configFile), func(w io.Writer) error {
 		_, err := io.WriteString(w, js+"\n")
 		return err
 	})
 	if err != nil {
 		return errors.Wrapf(err, "run directory %s is not writable", dir)
 	}
-	return graph.WriteFileAtomic(filepath.Join(dir, tokenizerFile), r.tok.Save)
+	return atomicfile.WriteFile(filepath.Join(dir, tokenizerFile), r.tok.Save)
 }
 
 // trainLoop trains r up to train.steps in dir, logging to out: progress,

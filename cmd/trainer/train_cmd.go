@@ -32,7 +32,7 @@ NaN or infinite stops the run (status 1), keeping the last good checkpoint.
 Configuration keys (see README.md for all): model.kind (transformer_lm,
 transformer_seq2seq, rnn_lm, rnn_seq2seq), model.d_model, model.heads,
 model.layers, model.context, model.dropout, model.cell (rnn, lstm, gru),
-data.path, data.tokenizer (char, word, bpe), optim.name, optim.lr,
+data.path, data.tokenizer (char, word, bpe, gpt2), optim.name, optim.lr,
 optim.schedule, optim.warmup, train.steps, train.batch_size, train.seed, …
 
 Examples:

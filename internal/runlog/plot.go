@@ -12,7 +12,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/internal/atomicfile"
 )
 
 // Colors of the loss curves (the first two of the Tableau 10 palette).
@@ -85,7 +85,7 @@ const pngDPI = 150
 func savePNG(path string, w, h vg.Length, render func(draw.Canvas)) error {
 	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(pngDPI), vgimg.UseBackgroundColor(color.White))
 	render(draw.New(img))
-	err := graph.WriteFileAtomic(path, func(out io.Writer) error {
+	err := atomicfile.WriteFile(path, func(out io.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(out)
 		return err
 	})

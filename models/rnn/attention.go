@@ -47,7 +47,8 @@ func (k AttentionKind) String() string {
 }
 
 // maskedScore is the score given to padded source positions before the
-// softmax: large and finite (a row of −Inf gives NaN; GORGONIA-NOTES.md).
+// softmax: large and finite (a row of −Inf gives NaN; graph's
+// TestTrapMinusInfMask).
 const maskedScore = -1e9
 
 // Attention scores the encoder outputs [B,S,C] against decoder states [H]

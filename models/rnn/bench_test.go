@@ -23,8 +23,8 @@ func BenchmarkLSTMStep(b *testing.B) { benchStep(b, layers.LSTM, false) }
 func BenchmarkElmanStep(b *testing.B) { benchStep(b, layers.Elman, false) }
 
 // BenchmarkLSTMStepUnfused is BenchmarkLSTMStep with the LSTM unrolled into
-// per-step nodes (layers.RNNConfig.Unfused), the graph before issue 8's
-// fused recurrence.
+// per-step nodes (layers.RNNConfig.Unfused), the graph the fused
+// recurrence op replaced.
 func BenchmarkLSTMStepUnfused(b *testing.B) { benchStep(b, layers.LSTM, true) }
 
 // BenchmarkElmanStepUnfused is BenchmarkElmanStep unrolled.

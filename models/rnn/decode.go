@@ -1,7 +1,9 @@
 package rnn
 
 import (
+	"context"
 	"fmt"
+
 	"github.com/gorgonet/gorgonet/models/sampling"
 
 	"github.com/gorgonet/gorgonet/graph"
@@ -122,6 +124,11 @@ func (s *Seq2Seq) buildDecoder(prefix string, batch, srcLen int) (*decoding, err
 // is decoded at once, with programs compiled once per batch size and longest
 // source length; shorter sources are padded with PadID.
 func (s *Seq2Seq) Greedy(src [][]int, maxLen int) ([][]int, error) {
+	return s.greedy(context.Background(), src, maxLen)
+}
+
+// greedy is Greedy, stopped with ctx's error once ctx is done.
+func (s *Seq2Seq) greedy(ctx context.Context, src [][]int, maxLen int) ([][]int, error) {
 	if len(src) == 0 || maxLen <= 0 {
 		return nil, errors.Errorf("rnn: Seq2Seq.Greedy: %d sources and maxLen %d; want both positive", len(src), maxLen)
 	}
@@ -165,6 +172,9 @@ func (s *Seq2Seq) Greedy(src [][]int, maxLen int) ([][]int, error) {
 	}
 	logits := make([]float64, s.Config.TargetVocab)
 	for t, left := 0, len(src); t < maxLen && left > 0; t++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		outs, err := d.step.Forward(d.state.Feed(d.stepFeeds))
 		if err != nil {
 			return nil, errors.Wrapf(err, "rnn: Seq2Seq.Greedy: step %d", t)

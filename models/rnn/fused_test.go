@@ -178,7 +178,7 @@ func TestSeq2SeqFusedMatchesUnfused(t *testing.T) {
 					t.Fatal(err)
 				}
 				m := graph.NewModel(dt, 1)
-				s, err := NewSeq2Seq(m, Seq2SeqConfig{SourceVocab: tok.VocabSize(), TargetVocab: tok.VocabSize(), Embed: 4, Hidden: 5,
+				s, err := NewSeq2Seq(m, Seq2SeqConfig{SourceVocab: tok.VocabSize(), TargetVocab: tok.VocabSize(), Dim: 4, Hidden: 5,
 					Cell: layers.LSTM, Bidirectional: true, Attention: Luong,
 					PadID: datasets.PadID, BOSID: datasets.BOSID, EOSID: datasets.EOSID})
 				if err != nil {

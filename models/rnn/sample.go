@@ -1,6 +1,8 @@
 package rnn
 
 import (
+	"context"
+
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/models/sampling"
 	"github.com/pkg/errors"
@@ -68,6 +70,12 @@ func (g *generator) next(id int) error {
 // carried from token to token, with the current parameters and no dropout;
 // unlike a Transformer, no context length limits n.
 func (lm *LM) Generate(prompt []int, n int, s Sampling) ([]int, error) {
+	return lm.GenerateContext(context.Background(), prompt, n, s)
+}
+
+// GenerateContext is Generate that stops between two tokens, returning
+// ctx's error, once ctx is done.
+func (lm *LM) GenerateContext(ctx context.Context, prompt []int, n int, s Sampling) ([]int, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -85,6 +93,9 @@ func (lm *LM) Generate(prompt []int, n int, s Sampling) ([]int, error) {
 	}
 	g.w.State.Reset()
 	for _, id := range prompt {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if err := g.next(id); err != nil {
 			return nil, errors.Wrap(err, "rnn: LM.Generate")
 		}
@@ -92,6 +103,9 @@ func (lm *LM) Generate(prompt []int, n int, s Sampling) ([]int, error) {
 	smp := sampling.NewSampler(s)
 	out := make([]int, 0, n)
 	for len(out) < n {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		id := smp.Next(g.logits)
 		out = append(out, id)
 		if len(out) < n {

@@ -3,22 +3,24 @@ package rnn
 import (
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/layers"
+	"github.com/gorgonet/gorgonet/models"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// Names of the inputs declared by Seq2Seq.Loss.
+// Names of the inputs declared by Seq2Seq.Loss, those of every
+// models.Seq2SeqModel.
 const (
-	S2SSource    = "src"     // source ids [B,S], padded with PadID
-	S2STargetIn  = "tgt_in"  // decoder input [B,T]: BOSID, y_1 … y_n, padding
-	S2STargetOut = "tgt_out" // decoder target [B,T]: y_1 … y_n, EOSID, padding
+	S2SSource    = models.S2SSource    // source ids [B,S], padded with PadID
+	S2STargetIn  = models.S2STargetIn  // decoder input [B,T]: BOSID, y_1 … y_n, padding
+	S2STargetOut = models.S2STargetOut // decoder target [B,T]: y_1 … y_n, EOSID, padding
 )
 
 // Seq2SeqConfig configures a Seq2Seq.
 type Seq2SeqConfig struct {
 	SourceVocab, TargetVocab int
-	Embed                    int             // size of the source and target embeddings
+	Dim                      int             // size of the source and target embeddings
 	Hidden                   int             // hidden size of the encoder (per direction) and the decoder
 	Layers                   int             // stacked layers of the encoder and of the decoder (0 means 1)
 	Cell                     layers.CellKind // layers.Elman, layers.LSTM or layers.GRU
@@ -35,9 +37,9 @@ type Seq2SeqConfig struct {
 // Validate returns an error naming an invalid field of c, or nil.
 func (c Seq2SeqConfig) Validate() error {
 	switch {
-	case c.SourceVocab <= 0 || c.TargetVocab <= 0 || c.Embed <= 0 || c.Hidden <= 0 || c.Layers < 0 || c.AttentionSize < 0:
-		return errors.Errorf("rnn: Seq2SeqConfig: SourceVocab %d, TargetVocab %d, Embed %d and Hidden %d must be positive, Layers %d and AttentionSize %d not negative",
-			c.SourceVocab, c.TargetVocab, c.Embed, c.Hidden, c.Layers, c.AttentionSize)
+	case c.SourceVocab <= 0 || c.TargetVocab <= 0 || c.Dim <= 0 || c.Hidden <= 0 || c.Layers < 0 || c.AttentionSize < 0:
+		return errors.Errorf("rnn: Seq2SeqConfig: SourceVocab %d, TargetVocab %d, Dim %d and Hidden %d must be positive, Layers %d and AttentionSize %d not negative",
+			c.SourceVocab, c.TargetVocab, c.Dim, c.Hidden, c.Layers, c.AttentionSize)
 	case !(c.Dropout >= 0 && c.Dropout < 1):
 		return errors.Errorf("rnn: Seq2SeqConfig: Dropout %v outside [0,1)", c.Dropout)
 	case c.Cell != layers.Elman && c.Cell != layers.LSTM && c.Cell != layers.GRU:
@@ -98,13 +100,13 @@ func NewSeq2Seq(m *graph.Model, cfg Seq2SeqConfig) (*Seq2Seq, error) {
 	s := &Seq2Seq{Config: cfg, m: m, decoders: map[[2]int]*decoding{}}
 	wrap := func(err error) error { return errors.Wrap(err, "rnn: Seq2Seq") }
 	var err error
-	if s.SourceEmbedding, err = layers.NewEmbedding(m, "encoder.embedding", cfg.SourceVocab, cfg.Embed); err != nil {
+	if s.SourceEmbedding, err = layers.NewEmbedding(m, "encoder.embedding", cfg.SourceVocab, cfg.Dim); err != nil {
 		return nil, wrap(err)
 	}
-	if s.TargetEmbedding, err = layers.NewEmbedding(m, "decoder.embedding", cfg.TargetVocab, cfg.Embed); err != nil {
+	if s.TargetEmbedding, err = layers.NewEmbedding(m, "decoder.embedding", cfg.TargetVocab, cfg.Dim); err != nil {
 		return nil, wrap(err)
 	}
-	enc := layers.RNNConfig{Cell: cfg.Cell, Input: cfg.Embed, Hidden: cfg.Hidden, Layers: cfg.Layers, Bidirectional: cfg.Bidirectional, Dropout: cfg.Dropout}
+	enc := layers.RNNConfig{Cell: cfg.Cell, Input: cfg.Dim, Hidden: cfg.Hidden, Layers: cfg.Layers, Bidirectional: cfg.Bidirectional, Dropout: cfg.Dropout}
 	if s.Encoder, err = layers.NewRNN(m, "encoder.rnn", enc); err != nil {
 		return nil, wrap(err)
 	}
@@ -119,7 +121,7 @@ func NewSeq2Seq(m *graph.Model, cfg Seq2SeqConfig) (*Seq2Seq, error) {
 			}
 		}
 	}
-	dec := layers.RNNConfig{Cell: cfg.Cell, Input: cfg.Embed, Hidden: cfg.Hidden, Layers: cfg.Layers, Dropout: cfg.Dropout}
+	dec := layers.RNNConfig{Cell: cfg.Cell, Input: cfg.Dim, Hidden: cfg.Hidden, Layers: cfg.Layers, Dropout: cfg.Dropout}
 	if cfg.Attention == Bahdanau {
 		dec.Input += ctx
 	}

@@ -38,7 +38,7 @@ var s2sCases = []s2sCase{
 func smallS2S(t *testing.T, size int, cell layers.CellKind, bidir bool, attn AttentionKind, nl int) (*graph.Model, *Seq2Seq) {
 	t.Helper()
 	m := graph.NewModel(graph.Float64, 2)
-	s, err := NewSeq2Seq(m, Seq2SeqConfig{SourceVocab: 7, TargetVocab: 6, Embed: size, Hidden: size, Layers: nl, Cell: cell,
+	s, err := NewSeq2Seq(m, Seq2SeqConfig{SourceVocab: 7, TargetVocab: 6, Dim: size, Hidden: size, Layers: nl, Cell: cell,
 		Bidirectional: bidir, Attention: attn, AttentionSize: size + 1, PadID: 0, BOSID: 1, EOSID: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func (c reverseRun) run(t testing.TB) reverseResult {
 		t.Fatal(err)
 	}
 	m := graph.NewModel(graph.Float32, 1)
-	s, err := NewSeq2Seq(m, Seq2SeqConfig{SourceVocab: tok.VocabSize(), TargetVocab: tok.VocabSize(), Embed: 32, Hidden: c.Hidden,
+	s, err := NewSeq2Seq(m, Seq2SeqConfig{SourceVocab: tok.VocabSize(), TargetVocab: tok.VocabSize(), Dim: 32, Hidden: c.Hidden,
 		Cell: layers.LSTM, Bidirectional: true, Attention: c.Attention,
 		PadID: datasets.PadID, BOSID: datasets.BOSID, EOSID: datasets.EOSID})
 	if err != nil {
@@ -276,7 +276,7 @@ func TestSeq2SeqReverse(t *testing.T) {
 
 func TestSeq2SeqErrors(t *testing.T) {
 	m := graph.NewModel(graph.Float32, 1)
-	good := Seq2SeqConfig{SourceVocab: 5, TargetVocab: 5, Embed: 2, Hidden: 2, PadID: 0, BOSID: 1, EOSID: 2}
+	good := Seq2SeqConfig{SourceVocab: 5, TargetVocab: 5, Dim: 2, Hidden: 2, PadID: 0, BOSID: 1, EOSID: 2}
 	for _, f := range []func(c *Seq2SeqConfig){
 		func(c *Seq2SeqConfig) { c.Hidden = 0 },
 		func(c *Seq2SeqConfig) { c.Dropout = -0.1 },
@@ -314,7 +314,7 @@ func TestSeq2SeqErrors(t *testing.T) {
 // steps and decodes with it (float32 graphs need float32 constants).
 func TestSeq2SeqFloat32(t *testing.T) {
 	m := graph.NewModel(graph.Float32, 3)
-	s, err := NewSeq2Seq(m, Seq2SeqConfig{SourceVocab: 7, TargetVocab: 6, Embed: 4, Hidden: 5, Cell: layers.LSTM,
+	s, err := NewSeq2Seq(m, Seq2SeqConfig{SourceVocab: 7, TargetVocab: 6, Dim: 4, Hidden: 5, Cell: layers.LSTM,
 		Bidirectional: true, Attention: Bahdanau, PadID: 0, BOSID: 1, EOSID: 2})
 	if err != nil {
 		t.Fatal(err)

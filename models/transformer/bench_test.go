@@ -33,7 +33,7 @@ func BenchmarkBabyGPT(b *testing.B) {
 
 var reverseSteps = flag.Int("reverse.steps", 1000, "training steps of BenchmarkReverse")
 
-// fullReverse is the reverse task of the issue: random sequences of length
+// fullReverse is the full-size reverse task: random sequences of length
 // 5–10 over 20 symbols, learnt by the paper's post-LN encoder–decoder.
 func fullReverse(steps int) reverseRunConfig {
 	return reverseRunConfig{

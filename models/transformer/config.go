@@ -68,13 +68,13 @@ func (c LMConfig) Validate() error {
 // zero values of the optional fields give the model of the paper: post-LN,
 // ReLU, separate embeddings and an untied output projection.
 type Seq2SeqConfig struct {
-	SrcVocab int // number of source token ids
-	TgtVocab int // number of target token ids
-	MaxLen   int // longest source and longest target sequence (target counted with its BOS or EOS)
-	Dim      int // model width d_model
-	Heads    int // attention heads; must divide Dim
-	Layers   int // N: number of encoder layers and of decoder layers
-	Hidden   int // feed-forward width d_ff; 0 means 4·Dim
+	SourceVocab int // number of source token ids
+	TargetVocab int // number of target token ids
+	MaxLen      int // longest source and longest target sequence (target counted with its BOS or EOS)
+	Dim         int // model width d_model
+	Heads       int // attention heads; must divide Dim
+	Layers      int // N: number of encoder layers and of decoder layers
+	Hidden      int // feed-forward width d_ff; 0 means 4·Dim
 
 	// PadID, BOSID and EOSID are the padding, begin- and end-of-sequence ids,
 	// distinct and valid in both vocabularies (package datasets uses 0, 1, 2).
@@ -84,15 +84,15 @@ type Seq2SeqConfig struct {
 
 	Dropout          float64              // on embeddings, attention weights and sub-layer outputs (the paper: 0.1)
 	Norm             layers.NormPlacement // PostLN (the paper, default) or PreLN
-	SharedEmbeddings bool                 // one embedding "emb.weight" for source and target; needs SrcVocab == TgtVocab
+	SharedEmbeddings bool                 // one embedding "emb.weight" for source and target; needs SourceVocab == TargetVocab
 	TiedOutput       bool                 // output projection is the target embedding transposed; no "head.weight"
 	Activation       layers.Activation    // of the feed-forward blocks; nil means ReLU
 }
 
 // Validate returns an error naming the first invalid field of c, or nil.
 func (c Seq2SeqConfig) Validate() error {
-	if err := positive("Seq2SeqConfig", []string{"SrcVocab", "TgtVocab", "MaxLen", "Dim", "Heads", "Layers"},
-		c.SrcVocab, c.TgtVocab, c.MaxLen, c.Dim, c.Heads, c.Layers); err != nil {
+	if err := positive("Seq2SeqConfig", []string{"SourceVocab", "TargetVocab", "MaxLen", "Dim", "Heads", "Layers"},
+		c.SourceVocab, c.TargetVocab, c.MaxLen, c.Dim, c.Heads, c.Layers); err != nil {
 		return err
 	}
 	if err := blockFields("Seq2SeqConfig", c.Dim, c.Heads, c.Hidden, c.Dropout); err != nil {
@@ -104,16 +104,16 @@ func (c Seq2SeqConfig) Validate() error {
 	if c.Norm != layers.PostLN && c.Norm != layers.PreLN {
 		return errors.Errorf("transformer: Seq2SeqConfig: unknown Norm %d", int(c.Norm))
 	}
-	if c.SharedEmbeddings && c.SrcVocab != c.TgtVocab {
-		return errors.Errorf("transformer: Seq2SeqConfig: SharedEmbeddings needs SrcVocab == TgtVocab, got %d and %d", c.SrcVocab, c.TgtVocab)
+	if c.SharedEmbeddings && c.SourceVocab != c.TargetVocab {
+		return errors.Errorf("transformer: Seq2SeqConfig: SharedEmbeddings needs SourceVocab == TargetVocab, got %d and %d", c.SourceVocab, c.TargetVocab)
 	}
 	ids := []struct {
 		name string
 		id   int
 	}{{"PadID", c.PadID}, {"BOSID", c.BOSID}, {"EOSID", c.EOSID}}
 	for i, a := range ids {
-		if a.id < 0 || a.id >= c.SrcVocab || a.id >= c.TgtVocab {
-			return errors.Errorf("transformer: Seq2SeqConfig: %s %d outside both vocabularies [0,%d) and [0,%d)", a.name, a.id, c.SrcVocab, c.TgtVocab)
+		if a.id < 0 || a.id >= c.SourceVocab || a.id >= c.TargetVocab {
+			return errors.Errorf("transformer: Seq2SeqConfig: %s %d outside both vocabularies [0,%d) and [0,%d)", a.name, a.id, c.SourceVocab, c.TargetVocab)
 		}
 		for _, b := range ids[:i] {
 			if a.id == b.id {

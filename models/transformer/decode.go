@@ -1,10 +1,12 @@
 package transformer
 
 import (
+	"context"
 	"fmt"
-	"github.com/gorgonet/gorgonet/models/sampling"
 	"math"
 	"sort"
+
+	"github.com/gorgonet/gorgonet/models/sampling"
 
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/pkg/errors"
@@ -32,7 +34,7 @@ func (s *Seq2Seq) programs(batch int) (*s2sPrograms, error) {
 		memName: fmt.Sprintf("decode.b%d.memory", batch),
 		tgtName: fmt.Sprintf("decode.b%d.tgt", batch)}
 	var memory, logits *gorgonia.Node
-	err := inEvalMode(s.m, func() error {
+	err := s.m.InEvalMode(func() error {
 		src, err := s.m.IndexInput(p.srcName, batch, c.MaxLen)
 		if err != nil {
 			return err
@@ -87,7 +89,7 @@ func (s *Seq2Seq) start(src [][]int, maxLen int) (*decoding, error) {
 			return nil, errors.Errorf("source %d is empty", i)
 		}
 	}
-	srcIDs, err := padRows(src, c.MaxLen, c.PadID, c.SrcVocab)
+	srcIDs, err := padRows(src, c.MaxLen, c.PadID, c.SourceVocab)
 	if err != nil {
 		return nil, errors.Wrapf(err, "sources (at most MaxLen = %d tokens)", c.MaxLen)
 	}
@@ -100,7 +102,7 @@ func (s *Seq2Seq) start(src [][]int, maxLen int) (*decoding, error) {
 		return nil, errors.Wrap(err, "encoder")
 	}
 	tgt := make([]int, len(src)*c.MaxLen)
-	d := &decoding{s: s, p: p, tgt: tgt, row: make([]float64, c.TgtVocab),
+	d := &decoding{s: s, p: p, tgt: tgt, row: make([]float64, c.TargetVocab),
 		feeds: graph.Feeds{p.srcName: srcIDs, p.memName: out[0].Clone().(*tensor.Dense),
 			p.tgtName: tensor.New(tensor.WithShape(len(src), c.MaxLen), tensor.WithBacking(tgt))}}
 	return d, nil
@@ -127,7 +129,7 @@ func (d *decoding) step(t int, rows int, fn func(r int, logProbs []float64)) err
 	}
 	c := d.s.Config
 	for r := 0; r < rows; r++ {
-		copyRow(d.row, out[0], (r*c.MaxLen+t)*c.TgtVocab)
+		copyRow(d.row, out[0], (r*c.MaxLen+t)*c.TargetVocab)
 		logSoftmax(d.row)
 		d.row[c.PadID], d.row[c.BOSID] = math.Inf(-1), math.Inf(-1)
 		fn(r, d.row)
@@ -141,6 +143,11 @@ func (d *decoding) step(t int, rows int, fn func(r int, logProbs []float64)) err
 // batch, by forward-only programs over the current parameters without
 // dropout.
 func (s *Seq2Seq) Greedy(src [][]int, maxLen int) ([][]int, error) {
+	return s.greedy(context.Background(), src, maxLen)
+}
+
+// greedy is Greedy, stopped with ctx's error once ctx is done.
+func (s *Seq2Seq) greedy(ctx context.Context, src [][]int, maxLen int) ([][]int, error) {
 	if len(src) == 0 {
 		return nil, errors.New("transformer: Seq2Seq.Greedy: no sources")
 	}
@@ -154,6 +161,9 @@ func (s *Seq2Seq) Greedy(src [][]int, maxLen int) ([][]int, error) {
 		d.setRow(r, nil)
 	}
 	for t, left := 0, len(src); t < maxLen && left > 0; t++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		err := d.step(t, len(src), func(r int, logProbs []float64) {
 			if done[r] {
 				return
@@ -193,6 +203,11 @@ type hypothesis struct {
 // penalty of Wu et al. (2016, §7) and |y| counts EOSID. lengthPenalty 0
 // ranks by log-probability alone; width 1 with lengthPenalty 0 is Greedy.
 func (s *Seq2Seq) Beam(src []int, width int, lengthPenalty float64, maxLen int) ([]int, error) {
+	return s.beam(context.Background(), src, width, lengthPenalty, maxLen)
+}
+
+// beam is Beam, stopped with ctx's error once ctx is done.
+func (s *Seq2Seq) beam(ctx context.Context, src []int, width int, lengthPenalty float64, maxLen int) ([]int, error) {
 	if width <= 0 {
 		return nil, errors.Errorf("transformer: Seq2Seq.Beam: width %d must be positive", width)
 	}
@@ -215,6 +230,9 @@ func (s *Seq2Seq) Beam(src []int, width int, lengthPenalty float64, maxLen int) 
 	var finished []hypothesis
 	var cands []candidate
 	for t := 0; t < maxLen && len(alive) > 0 && len(finished) < width; t++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		for r := 0; r < width; r++ {
 			if r < len(alive) {
 				d.setRow(r, alive[r].tokens)

@@ -45,12 +45,17 @@ func ExampleLM() {
 		return
 	}
 	fmt.Println(len(next), "new tokens")
-	_, err = lm.Generate([]int{3, 4, 5}, 6, transformer.Sampling{})
-	fmt.Println(err)
+	// Past the context of 8 tokens, the model reads a sliding window.
+	long, err := lm.Generate([]int{3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 20, transformer.Sampling{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(len(long), "new tokens after a prompt of 10")
 	// Output:
 	// first loss 2.81, ln 16 = 2.77
 	// 5 new tokens
-	// transformer: LM.Generate: prompt of 3 tokens plus 6 new ones is 9, more than the model's context of 8
+	// 20 new tokens after a prompt of 10
 }
 
 // ExampleSeq2Seq builds a tiny encoder–decoder, runs one teacher-forced
@@ -59,7 +64,7 @@ func ExampleLM() {
 func ExampleSeq2Seq() {
 	m := graph.NewModel(graph.Float32, 1)
 	s, err := transformer.NewSeq2Seq(m, transformer.Seq2SeqConfig{
-		SrcVocab: 10, TgtVocab: 10, MaxLen: 6, Dim: 16, Heads: 2, Layers: 1,
+		SourceVocab: 10, TargetVocab: 10, MaxLen: 6, Dim: 16, Heads: 2, Layers: 1,
 		PadID: 0, BOSID: 1, EOSID: 2, SharedEmbeddings: true, TiedOutput: true,
 	})
 	if err != nil {

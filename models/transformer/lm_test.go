@@ -75,7 +75,7 @@ func TestLMGradient(t *testing.T) {
 func forwardLogits(t *testing.T, m *graph.Model, name string, shape []int, logits func(ids *gorgonia.Node) (*gorgonia.Node, error)) func([]int) []float64 {
 	t.Helper()
 	var out *gorgonia.Node
-	err := inEvalMode(m, func() error {
+	err := m.InEvalMode(func() error {
 		ids, err := m.IndexInput(name, shape...)
 		if err != nil {
 			return err
@@ -244,7 +244,6 @@ func TestLMGenerateErrors(t *testing.T) {
 		s      Sampling
 		want   string
 	}{
-		{[]int{1, 2}, 4, Sampling{}, "prompt of 2 tokens plus 4 new ones is 6, more than the model's context of 5"},
 		{nil, 1, Sampling{}, "empty prompt"},
 		{[]int{7}, 1, Sampling{}, "prompt id 7 at position 0 outside the vocabulary [0,7)"},
 		{[]int{1}, -1, Sampling{}, "-1 new tokens"},
@@ -259,6 +258,46 @@ func TestLMGenerateErrors(t *testing.T) {
 	}
 	if out, err := lm.Generate([]int{1, 2}, 3, Sampling{}); err != nil || len(out) != 3 {
 		t.Fatalf("a generation filling the context exactly: %v, %v", out, err)
+	}
+	if out, err := lm.Generate([]int{1, 2, 3, 4, 5, 6, 0}, 9, Sampling{}); err != nil || len(out) != 9 {
+		t.Fatalf("a prompt longer than the context, continued past it: %v, %v", out, err)
+	}
+}
+
+// TestLMGenerateSlides checks the sliding rule of Generate: every token past
+// the context is the greedy prediction from the window the rule names (the
+// prompt's last Context tokens at first; when the text outgrows the window,
+// its last Context−⌊Context/2⌋ tokens), computed here by a generation of
+// one token from that window, which fits the context and so does not slide.
+func TestLMGenerateSlides(t *testing.T) {
+	for _, ctx := range []int{1, 4, 5} {
+		m := graph.NewModel(graph.Float64, 3)
+		lm, err := NewLM(m, LMConfig{Vocab: 9, Context: ctx, Dim: 8, Heads: 2, Layers: 2, InitStd: 0.5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prompt := []int{1, 7, 2, 8, 3, 6, 4}
+		const n = 13
+		got, err := lm.Generate(prompt, n, Sampling{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep := ctx - ctx/2
+		text := append([]int(nil), prompt...)
+		start := max(0, len(text)-ctx)
+		for i := 0; i < n; i++ {
+			next, err := lm.Generate(text[start:], 1, Sampling{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			text = append(text, next[0])
+			if len(text)-start > ctx {
+				start = len(text) - keep
+			}
+		}
+		if want := text[len(prompt):]; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("context %d: Generate gave %v, the windows of the sliding rule %v", ctx, got, want)
+		}
 	}
 }
 

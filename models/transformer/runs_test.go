@@ -119,7 +119,7 @@ func runCharLM(tb testing.TB, text string, rc lmRunConfig) lmRunResult {
 func lmEvalProgram(lm *LM, batch, T int) (*graph.Program, error) {
 	m := lm.Model()
 	var loss *gorgonia.Node
-	err := inEvalMode(m, func() error {
+	err := m.InEvalMode(func() error {
 		ids, err := m.IndexInput("val.idx", batch, T)
 		if err != nil {
 			return err
@@ -243,7 +243,7 @@ func runReverse(tb testing.TB, rc reverseRunConfig) reverseRunResult {
 		}
 	}
 	c := &rc.Model
-	c.SrcVocab, c.TgtVocab = tok.VocabSize(), tok.VocabSize()
+	c.SourceVocab, c.TargetVocab = tok.VocabSize(), tok.VocabSize()
 	c.PadID, c.BOSID, c.EOSID = datasets.PadID, datasets.BOSID, datasets.EOSID
 	c.MaxLen = rc.Task.MaxLen + 1 // the target with its EOS or BOS
 	m := graph.NewModel(graph.Float32, rc.Seed)

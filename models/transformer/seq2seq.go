@@ -6,17 +6,19 @@ import (
 
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/layers"
+	"github.com/gorgonet/gorgonet/models"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// Names of the inputs declared by Seq2Seq.Loss. They take the fields
-// Source, DecoderInput and Target of a datasets.Seq2SeqBatch.
+// Names of the inputs declared by Seq2Seq.Loss, those of every
+// models.Seq2SeqModel. They take the fields Source, DecoderInput and Target
+// of a datasets.Seq2SeqBatch.
 const (
-	S2SSource    = "src"     // source ids [B,S], padded with PadID
-	S2STargetIn  = "tgt_in"  // decoder input [B,T]: BOSID, y_1 … y_n, padding
-	S2STargetOut = "tgt_out" // decoder target [B,T]: y_1 … y_n, EOSID, padding
+	S2SSource    = models.S2SSource    // source ids [B,S], padded with PadID
+	S2STargetIn  = models.S2STargetIn  // decoder input [B,T]: BOSID, y_1 … y_n, padding
+	S2STargetOut = models.S2STargetOut // decoder target [B,T]: y_1 … y_n, EOSID, padding
 )
 
 // Seq2Seq is the encoder–decoder Transformer of Vaswani et al. (2017,
@@ -46,7 +48,7 @@ type Seq2Seq struct {
 	Decoder []*layers.DecoderLayer     // "decoder.layers.0" …
 	EncNorm *layers.LayerNorm          // "encoder.norm", PreLN only
 	DecNorm *layers.LayerNorm          // "decoder.norm", PreLN only
-	Head    *layers.Linear             // "head" [Dim,TgtVocab]; nil when TiedOutput
+	Head    *layers.Linear             // "head" [Dim,TargetVocab]; nil when TiedOutput
 	m       *graph.Model
 	decode  map[int]*s2sPrograms // forward programs for decoding, by batch size
 }
@@ -66,10 +68,10 @@ func NewSeq2Seq(m *graph.Model, cfg Seq2SeqConfig) (*Seq2Seq, error) {
 	embInit := layers.WeightInit(graph.Normal(1 / math.Sqrt(float64(cfg.Dim))))
 	var err error
 	if cfg.SharedEmbeddings {
-		s.SrcEmb, err = layers.NewEmbedding(m, "emb", cfg.SrcVocab, cfg.Dim, embInit)
+		s.SrcEmb, err = layers.NewEmbedding(m, "emb", cfg.SourceVocab, cfg.Dim, embInit)
 		s.TgtEmb = s.SrcEmb
-	} else if s.SrcEmb, err = layers.NewEmbedding(m, "src_emb", cfg.SrcVocab, cfg.Dim, embInit); err == nil {
-		s.TgtEmb, err = layers.NewEmbedding(m, "tgt_emb", cfg.TgtVocab, cfg.Dim, embInit)
+	} else if s.SrcEmb, err = layers.NewEmbedding(m, "src_emb", cfg.SourceVocab, cfg.Dim, embInit); err == nil {
+		s.TgtEmb, err = layers.NewEmbedding(m, "tgt_emb", cfg.TargetVocab, cfg.Dim, embInit)
 	}
 	if err != nil {
 		return nil, errors.Wrap(err, "transformer: Seq2Seq")
@@ -106,7 +108,7 @@ func NewSeq2Seq(m *graph.Model, cfg Seq2SeqConfig) (*Seq2Seq, error) {
 		}
 	}
 	if !cfg.TiedOutput {
-		if s.Head, err = layers.NewLinear(m, "head", cfg.Dim, cfg.TgtVocab, opts...); err != nil {
+		if s.Head, err = layers.NewLinear(m, "head", cfg.Dim, cfg.TargetVocab, opts...); err != nil {
 			return nil, errors.Wrap(err, "transformer: Seq2Seq")
 		}
 	}
@@ -115,6 +117,12 @@ func NewSeq2Seq(m *graph.Model, cfg Seq2SeqConfig) (*Seq2Seq, error) {
 
 // Model returns the graph.Model the Seq2Seq was built on.
 func (s *Seq2Seq) Model() *graph.Model { return s.m }
+
+// Vocabs returns Config.SourceVocab and Config.TargetVocab.
+func (s *Seq2Seq) Vocabs() (source, target int) { return s.Config.SourceVocab, s.Config.TargetVocab }
+
+// MaxLen returns Config.MaxLen, the longest source and target.
+func (s *Seq2Seq) MaxLen() int { return s.Config.MaxLen }
 
 // Encode runs the encoder on src [B,S] (tensor.Int, S ≤ MaxLen, padded with
 // PadID) and returns the memory [B,S,Dim] and the source padding mask [B,S]
@@ -146,7 +154,7 @@ func (s *Seq2Seq) Encode(src *gorgonia.Node) (memory, srcMask *gorgonia.Node, er
 // Decode runs the decoder on tgtIn [B,T] (tensor.Int, T ≤ MaxLen: BOSID
 // followed by the target so far, padded with PadID) over memory [B,S,Dim]
 // with the source padding mask srcMask [B,S], both from Encode, and returns
-// the logits [B,T,TgtVocab] of the next target token at every position;
+// the logits [B,T,TargetVocab] of the next target token at every position;
 // position t sees tgtIn[0…t] only.
 func (s *Seq2Seq) Decode(tgtIn, memory, srcMask *gorgonia.Node) (*gorgonia.Node, error) {
 	if err := checkIDs("Seq2Seq", "target ids", tgtIn, s.Config.MaxLen); err != nil {

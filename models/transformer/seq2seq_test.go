@@ -13,7 +13,7 @@ import (
 
 // tinySeq2Seq is a configuration small enough for finite-difference checks.
 func tinySeq2Seq() Seq2SeqConfig {
-	return Seq2SeqConfig{SrcVocab: 7, TgtVocab: 6, MaxLen: 5, Dim: 4, Heads: 2, Layers: 1, Hidden: 6,
+	return Seq2SeqConfig{SourceVocab: 7, TargetVocab: 6, MaxLen: 5, Dim: 4, Heads: 2, Layers: 1, Hidden: 6,
 		PadID: 0, BOSID: 1, EOSID: 2}
 }
 
@@ -34,7 +34,7 @@ func TestSeq2SeqGradient(t *testing.T) {
 	}{
 		{"post-LN, dropout", func(c *Seq2SeqConfig) { c.Dropout = 0.1 }},
 		{"pre-LN, shared embeddings, tied output", func(c *Seq2SeqConfig) {
-			c.Norm, c.SharedEmbeddings, c.TiedOutput, c.TgtVocab = layers.PreLN, true, true, c.SrcVocab
+			c.Norm, c.SharedEmbeddings, c.TiedOutput, c.TargetVocab = layers.PreLN, true, true, c.SourceVocab
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -69,7 +69,7 @@ func s2sForward(t *testing.T, s *Seq2Seq, prefix string, srcLen, tgtLen int) fun
 	t.Helper()
 	m := s.Model()
 	var logits *gorgonia.Node
-	err := inEvalMode(m, func() error {
+	err := m.InEvalMode(func() error {
 		src, err := m.IndexInput(prefix+".src", 2, srcLen)
 		if err != nil {
 			return err
@@ -121,7 +121,7 @@ func TestSeq2SeqCausality(t *testing.T) {
 	src := []int{3, 4, 5, 6, 0, 6, 5, 0, 0, 0}
 	tgt := []int{1, 3, 4, 5, 3, 4, 1, 5, 5, 0, 0, 0}
 	base := run(src, tgt)
-	V := s.Config.TgtVocab
+	V := s.Config.TargetVocab
 	for tc := 0; tc < 5; tc++ {
 		changed := append([]int(nil), tgt...)
 		for _, row := range [][]int{changed[:6], changed[6:]} {
@@ -156,7 +156,7 @@ func TestSeq2SeqPadding(t *testing.T) {
 			// Rows: source (3 4 5 6) → decoder input (BOS 3 4 5); source (6 5) → (BOS 4).
 			a := short([]int{3, 4, 5, 6, 6, 5, 0, 0}, []int{1, 3, 4, 5, 1, 4, 0, 0})
 			b := long([]int{3, 4, 5, 6, 0, 0, 0, 6, 5, 0, 0, 0, 0, 0}, []int{1, 3, 4, 5, 0, 0, 1, 4, 0, 0, 0, 0})
-			V := s.Config.TgtVocab
+			V := s.Config.TargetVocab
 			real := [][2]int{{0, 4}, {1, 2}} // row, number of real decoder positions
 			for _, r := range real {
 				for pos := 0; pos < r[1]; pos++ {
@@ -184,7 +184,7 @@ func TestSeq2SeqLossIgnoresPadding(t *testing.T) {
 	s := newTinySeq2Seq(t, func(*Seq2SeqConfig) {})
 	m := s.Model()
 	var short, long *gorgonia.Node
-	err := inEvalMode(m, func() error {
+	err := m.InEvalMode(func() error {
 		var err error
 		if short, err = s.Loss(2, 4, 4); err != nil {
 			return err
@@ -305,7 +305,7 @@ func TestSeq2SeqNames(t *testing.T) {
 			"decoder.layers.0.cross.k.weight", "decoder.layers.0.ln3.weight", "head.weight", "head.bias"},
 			[]string{"emb.weight", "encoder.norm.weight"}},
 		{func(c *Seq2SeqConfig) {
-			c.SharedEmbeddings, c.TiedOutput, c.TgtVocab, c.Norm = true, true, c.SrcVocab, layers.PreLN
+			c.SharedEmbeddings, c.TiedOutput, c.TargetVocab, c.Norm = true, true, c.SourceVocab, layers.PreLN
 		}, []string{"emb.weight", "encoder.norm.weight", "decoder.norm.bias"},
 			[]string{"src_emb.weight", "tgt_emb.weight", "head.weight"}},
 	} {
@@ -333,10 +333,10 @@ func TestSeq2SeqConfigValidate(t *testing.T) {
 		edit func(*Seq2SeqConfig)
 		want string
 	}{
-		{func(c *Seq2SeqConfig) { c.TgtVocab = 0 }, "TgtVocab must be positive, got 0"},
+		{func(c *Seq2SeqConfig) { c.TargetVocab = 0 }, "TargetVocab must be positive, got 0"},
 		{func(c *Seq2SeqConfig) { c.Dim, c.Heads = 10, 4 }, "Dim 10 is not divisible by Heads 4"},
 		{func(c *Seq2SeqConfig) { c.MaxLen = 1 }, "MaxLen 1 leaves no room"},
-		{func(c *Seq2SeqConfig) { c.SharedEmbeddings = true }, "SharedEmbeddings needs SrcVocab == TgtVocab, got 7 and 6"},
+		{func(c *Seq2SeqConfig) { c.SharedEmbeddings = true }, "SharedEmbeddings needs SourceVocab == TargetVocab, got 7 and 6"},
 		{func(c *Seq2SeqConfig) { c.EOSID = c.BOSID }, "BOSID and EOSID are both 1"},
 		{func(c *Seq2SeqConfig) { c.PadID = 6 }, "PadID 6 outside both vocabularies [0,7) and [0,6)"},
 		{func(c *Seq2SeqConfig) { c.Norm = 5 }, "unknown Norm 5"},

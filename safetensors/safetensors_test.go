@@ -1,4 +1,4 @@
-package graph
+package safetensors
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,10 +24,10 @@ func stFile(header string, data []byte) []byte {
 	return b.Bytes()
 }
 
-func mustWriteSafetensors(t testing.TB, tensors []NamedTensor, metadata map[string]string) []byte {
+func mustWrite(t testing.TB, tensors []NamedTensor, metadata map[string]string) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := WriteSafetensors(&b, tensors, metadata); err != nil {
+	if err := Write(&b, tensors, metadata); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -35,7 +36,7 @@ func mustWriteSafetensors(t testing.TB, tensors []NamedTensor, metadata map[stri
 // sameTensor reports whether a and b have equal dtypes, shapes and
 // bitwise-equal elements (NaN payloads and signed zeros included).
 func sameTensor(a, b *tensor.Dense) bool {
-	if a.Dtype() != b.Dtype() || !sameShape(a.Shape(), b.Shape()) {
+	if a.Dtype() != b.Dtype() || !slices.Equal(a.Shape(), b.Shape()) {
 		return false
 	}
 	av, err1 := backingSlice(a)
@@ -62,7 +63,7 @@ func sameTensor(a, b *tensor.Dense) bool {
 	return reflect.DeepEqual(av, bv)
 }
 
-func TestSafetensorsRoundTrip(t *testing.T) {
+func TestRoundTrip(t *testing.T) {
 	nan := math.Float64frombits(0x7ff8_0000_dead_beef)
 	matrix := tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float64{1, 2, 3, 4, 5, 6}))
 	column, err := matrix.Slice(nil, tensor.S(1)) // a strided view: 2, 4, 6
@@ -91,8 +92,8 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 		all = append(all, NamedTensor{tc.name, tc.in})
 	}
 	meta := map[string]string{"step": "12", "note": "ünïcode \"quoted\""}
-	file := mustWriteSafetensors(t, all, meta)
-	got, gotMeta, err := ReadSafetensors(bytes.NewReader(file), int64(len(file)))
+	file := mustWrite(t, all, meta)
+	got, gotMeta, err := Read(bytes.NewReader(file), int64(len(file)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,10 +124,10 @@ func seq32(n int) []float32 {
 	return v
 }
 
-// TestSafetensorsGoldenBytes checks the writer byte for byte against a file
+// TestGoldenBytes checks the writer byte for byte against a file
 // laid out by hand from the format's specification.
-func TestSafetensorsGoldenBytes(t *testing.T) {
-	file := mustWriteSafetensors(t, []NamedTensor{
+func TestGoldenBytes(t *testing.T) {
+	file := mustWrite(t, []NamedTensor{
 		{"b", tensor.New(tensor.WithShape(1), tensor.WithBacking([]int64{-2}))},
 		{"a", tensor.New(tensor.WithShape(2), tensor.WithBacking([]float32{1, 2}))},
 	}, map[string]string{"k": "v"})
@@ -141,17 +142,17 @@ func TestSafetensorsGoldenBytes(t *testing.T) {
 	}
 }
 
-func TestSafetensorsDeterministic(t *testing.T) {
+func TestDeterministic(t *testing.T) {
 	a := NamedTensor{"x", tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{1, 2}))}
 	b := NamedTensor{"y", tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{3}))}
-	f1 := mustWriteSafetensors(t, []NamedTensor{a, b}, map[string]string{"p": "1", "q": "2"})
-	f2 := mustWriteSafetensors(t, []NamedTensor{b, a}, map[string]string{"q": "2", "p": "1"})
+	f1 := mustWrite(t, []NamedTensor{a, b}, map[string]string{"p": "1", "q": "2"})
+	f2 := mustWrite(t, []NamedTensor{b, a}, map[string]string{"q": "2", "p": "1"})
 	if !bytes.Equal(f1, f2) {
 		t.Errorf("the order of inputs changed the file:\n%q\n%q", f1, f2)
 	}
 }
 
-func TestWriteSafetensorsErrors(t *testing.T) {
+func TestWriteErrors(t *testing.T) {
 	ok := tensor.New(tensor.WithShape(1), tensor.WithBacking([]float64{1}))
 	tests := []struct {
 		name    string
@@ -167,19 +168,19 @@ func TestWriteSafetensorsErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := WriteSafetensors(&bytes.Buffer{}, tc.tensors, nil)
+			err := Write(&bytes.Buffer{}, tc.tensors, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want it to contain %q", err, tc.want)
 			}
 		})
 	}
-	err := WriteSafetensors(&bytes.Buffer{}, []NamedTensor{{"w", ok}}, map[string]string{"k": "\xfe"})
+	err := Write(&bytes.Buffer{}, []NamedTensor{{"w", ok}}, map[string]string{"k": "\xfe"})
 	if err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
 		t.Errorf("invalid metadata: err = %v", err)
 	}
 }
 
-func TestReadSafetensorsErrors(t *testing.T) {
+func TestReadErrors(t *testing.T) {
 	f32 := func(name, shape, offsets string) string {
 		return fmt.Sprintf(`%q:{"dtype":"F32","shape":%s,"data_offsets":%s}`, name, shape, offsets)
 	}
@@ -224,7 +225,7 @@ func TestReadSafetensorsErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, meta, err := ReadSafetensors(bytes.NewReader(tc.file), int64(len(tc.file)))
+			got, meta, err := Read(bytes.NewReader(tc.file), int64(len(tc.file)))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want it to contain %q", err, tc.want)
 			}
@@ -235,13 +236,13 @@ func TestReadSafetensorsErrors(t *testing.T) {
 	}
 }
 
-// TestReadSafetensorsHugeClaimIsCheap checks that a header claiming a
+// TestReadHugeClaimIsCheap checks that a header claiming a
 // 10^12-element tensor is refused without allocating for it.
-func TestReadSafetensorsHugeClaimIsCheap(t *testing.T) {
+func TestReadHugeClaimIsCheap(t *testing.T) {
 	file := stFile(`{"a":{"dtype":"F64","shape":[1000000,1000000],"data_offsets":[0,8000000000000]}}`, make([]byte, 64))
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	_, _, err := ReadSafetensors(bytes.NewReader(file), int64(len(file)))
+	_, _, err := Read(bytes.NewReader(file), int64(len(file)))
 	runtime.ReadMemStats(&after)
 	if err == nil {
 		t.Fatal("no error for a 10^12-element tensor in a tiny file")
@@ -251,17 +252,17 @@ func TestReadSafetensorsHugeClaimIsCheap(t *testing.T) {
 	}
 }
 
-// ExampleWriteSafetensors writes two tensors and reads them back.
-func ExampleWriteSafetensors() {
+// ExampleWrite writes two tensors and reads them back.
+func ExampleWrite() {
 	var file bytes.Buffer
 	w := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{1, 2, 3, 4}))
 	steps := tensor.New(tensor.WithShape(1), tensor.WithBacking([]int64{100}))
-	err := WriteSafetensors(&file, []NamedTensor{{"linear.weight", w}, {"steps", steps}}, map[string]string{"format": "pt"})
+	err := Write(&file, []NamedTensor{{"linear.weight", w}, {"steps", steps}}, map[string]string{"format": "pt"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	tensors, meta, err := ReadSafetensors(bytes.NewReader(file.Bytes()), int64(file.Len()))
+	tensors, meta, err := Read(bytes.NewReader(file.Bytes()), int64(file.Len()))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -270,19 +271,19 @@ func ExampleWriteSafetensors() {
 	// Output: (2, 2) [1 2 3 4] [100] pt
 }
 
-func FuzzReadSafetensors(f *testing.F) {
-	f.Add(mustWriteSafetensors(f, []NamedTensor{
+func FuzzRead(f *testing.F) {
+	f.Add(mustWrite(f, []NamedTensor{
 		{"a", tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{1, 2, 3, 4}))},
 		{"b", tensor.New(tensor.WithShape(1), tensor.WithBacking([]int64{7}))},
 		{"c", tensor.New(tensor.WithShape(2), tensor.WithBacking([]bool{true, false}))},
 		{"d", tensor.New(tensor.WithShape(), tensor.WithBacking([]float64{1}))},
 	}, map[string]string{"k": "v"}))
-	f.Add(mustWriteSafetensors(f, nil, nil))
+	f.Add(mustWrite(f, nil, nil))
 	f.Add(stFile(`{"a":{"dtype":"U8","shape":[3],"data_offsets":[0,3]},"b":{"dtype":"I32","shape":[1,1],"data_offsets":[3,7]}}`, []byte{1, 2, 3, 4, 5, 6, 7}))
 	f.Add(stFile(`{"a":{"dtype":"F64","shape":[1000000,1000000],"data_offsets":[0,8000000000000]}}`, make([]byte, 8)))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, file []byte) {
-		tensors, meta, err := ReadSafetensors(bytes.NewReader(file), int64(len(file)))
+		tensors, meta, err := Read(bytes.NewReader(file), int64(len(file)))
 		if err != nil {
 			return
 		}
@@ -291,8 +292,8 @@ func FuzzReadSafetensors(f *testing.F) {
 		for name, tt := range tensors {
 			list = append(list, NamedTensor{name, tt})
 		}
-		again := mustWriteSafetensors(t, list, meta)
-		tensors2, meta2, err := ReadSafetensors(bytes.NewReader(again), int64(len(again)))
+		again := mustWrite(t, list, meta)
+		tensors2, meta2, err := Read(bytes.NewReader(again), int64(len(again)))
 		if err != nil {
 			t.Fatalf("rereading a written file: %v", err)
 		}

@@ -1,4 +1,4 @@
-package graph
+package atomicfile
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-func TestWriteFileAtomic(t *testing.T) {
+func TestWriteFile(t *testing.T) {
 	old := []byte("old contents\x00\xff")
 	fail := errors.New("disk on fire")
 	tests := []struct {
@@ -52,7 +52,7 @@ func TestWriteFileAtomic(t *testing.T) {
 						t.Errorf("recovered %v, want a panic: %v", r, tc.panics)
 					}
 				}()
-				err = WriteFileAtomic(path, tc.write)
+				err = WriteFile(path, tc.write)
 			}()
 			if tc.panics || tc.want != "" {
 				if !tc.panics && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path)) {
@@ -97,9 +97,9 @@ func writeString(s string) func(io.Writer) error {
 	}
 }
 
-func TestWriteFileAtomicMissingDirectory(t *testing.T) {
+func TestWriteFileMissingDirectory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "no", "such", "dir", "f")
-	if err := WriteFileAtomic(path, writeString("x")); err == nil || !strings.Contains(err.Error(), path) {
+	if err := WriteFile(path, writeString("x")); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("err = %v, want an error naming %s", err, path)
 	}
 }

@@ -58,7 +58,7 @@ func TestBeamIsExhaustiveWhenWide(t *testing.T) {
 		}
 	}
 	const maxLen = 4
-	tokens := s.Config.TgtVocab - 3 // all but PadID, BOSID and EOSID
+	tokens := s.Config.TargetVocab - 3 // all but PadID, BOSID and EOSID
 	width := int(math.Pow(float64(tokens), maxLen))
 	sources := [][]int{{3, 4, 5}, {6}, {5, 5, 3, 4, 6, 3, 4}, {4, 3}, {6, 6, 5}, {3}, {5, 4, 3, 6}, {4, 4}}
 	penalties := []float64{0, 1, 3}

@@ -373,8 +373,8 @@ func TestMPIInterrupt(t *testing.T) {
 	if err != nil {
 		t.Fatalf("interrupted at step %d: %v", step, err)
 	}
-	if ck.step != step {
-		t.Errorf("the checkpoint of step %d holds step %d", step, ck.step)
+	if ck.Step != step {
+		t.Errorf("the checkpoint of step %d holds step %d", step, ck.Step)
 	}
 	last := 0
 	for s := range mpiLosses(t, filepath.Join(dir, "run")) {

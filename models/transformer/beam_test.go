@@ -8,10 +8,15 @@ import (
 
 // exhaustiveBest returns, by scoring every output of at most maxLen tokens
 // counting EOSID, the one Beam must return: the best log P(y)/lp(y), with
-// lp(y) = ((5+|y|)/6)^lengthPenalty, without EOSID, and its score.
+// lp(y) = ((5+|y|)/6)^lengthPenalty, without EOSID, and its score. It
+// scores each prefix with the recomputing decoder (NoKVCache), which reads
+// the whole prefix at every step.
 func exhaustiveBest(t *testing.T, s *Seq2Seq, src []int, lengthPenalty float64, maxLen int) ([]int, float64) {
 	t.Helper()
+	saved := s.NoKVCache
+	s.NoKVCache = true
 	d, err := s.start([][]int{src}, maxLen)
+	s.NoKVCache = saved
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,9 +24,8 @@ func exhaustiveBest(t *testing.T, s *Seq2Seq, src []int, lengthPenalty float64, 
 	bestScore := math.Inf(-1)
 	var extend func(prefix []int, logProb float64)
 	extend = func(prefix []int, logProb float64) {
-		d.setRow(0, prefix)
 		var next []float64
-		if err := d.step(len(prefix), 1, func(_ int, lp []float64) { next = append([]float64(nil), lp...) }); err != nil {
+		if err := d.step(len(prefix), [][]int{prefix}, nil, func(_ int, lp []float64) { next = append([]float64(nil), lp...) }); err != nil {
 			t.Fatal(err)
 		}
 		for v, lp := range next {
@@ -43,7 +47,8 @@ func exhaustiveBest(t *testing.T, s *Seq2Seq, src []int, lengthPenalty float64, 
 
 // TestBeamIsExhaustiveWhenWide: a beam as wide as the number of outputs
 // (3 tokens, at most 4 positions counting EOS) finds the output that scores
-// best under the length penalty, for every source and penalty; the cases
+// best under the length penalty, for every source and penalty, with the
+// key/value cache and without; the cases
 // include sources where greedy decoding misses it and sources where the
 // penalty changes the answer, so that a beam that keeps one hypothesis per
 // step, or that ignores the penalty, fails.
@@ -67,13 +72,17 @@ func TestBeamIsExhaustiveWhenWide(t *testing.T) {
 		var answers []string
 		for _, alpha := range penalties {
 			want, score := exhaustiveBest(t, s, src, alpha, maxLen)
-			got, err := s.Beam(src, width, alpha, maxLen)
-			if err != nil {
-				t.Fatal(err)
+			for _, noCache := range []bool{false, true} {
+				s.NoKVCache = noCache
+				got, err := s.Beam(src, width, alpha, maxLen)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !equalInts(got, want) {
+					t.Errorf("source %v, length penalty %v, NoKVCache %v: beam of width %d gives %v, the best output is %v (score %.4f)", src, alpha, noCache, width, got, want, score)
+				}
 			}
-			if !equalInts(got, want) {
-				t.Errorf("source %v, length penalty %v: beam of width %d gives %v, the best output is %v (score %.4f)", src, alpha, width, got, want, score)
-			}
+			s.NoKVCache = false
 			answers = append(answers, fmt.Sprint(want))
 			if alpha == 0 {
 				greedy, err := s.Greedy([][]int{src}, maxLen)

@@ -138,12 +138,15 @@ func trainLoop(ctx context.Context, r *run, d *train.RunDir, out io.Writer, resu
 		if d == nil {
 			return err
 		}
+		// Said as soon as the checkpoint is saved: under mpirun, which kills
+		// the ranks 1 s after passing the signal on, a plot drawn first
+		// could cost the line.
+		fmt.Fprintf(out, "interrupted at step %d of %d; checkpoint saved to %s\ncontinue with: trainer resume %s\n",
+			l.Step, tc.Steps, d.File(train.StepFile(l.Step)), d.Path)
 		if cerr := l.Metrics.Close(); cerr != nil {
 			return cerr
 		}
 		plotLosses(d, out)
-		fmt.Fprintf(out, "interrupted at step %d of %d; checkpoint saved to %s\ncontinue with: trainer resume %s\n",
-			l.Step, tc.Steps, d.File(train.StepFile(l.Step)), d.Path)
 		return err
 	case err != nil:
 		return err

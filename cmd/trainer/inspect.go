@@ -8,7 +8,7 @@ import (
 
 	"github.com/pkg/errors"
 
-	"github.com/gorgonet/gorgonet/internal/runlog"
+	"github.com/gorgonet/gorgonet/plot"
 	"github.com/gorgonet/gorgonet/train"
 	"github.com/gorgonet/gorgonet/train/recipe"
 )
@@ -128,9 +128,23 @@ func attentionMap(ck *recipe.Checkpoint, net *recipe.Network, text string, layer
 		which = "mean of heads"
 	}
 	title := fmt.Sprintf("layer %d, %s, step %d", layer, which, ck.Step)
-	if err := runlog.PlotHeatmap(matrix, labels, labels, title, pngPath); err != nil {
+	if err := attentionHeatmap(matrix, labels, title).Save(pngPath); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "attention of layer %d (%s) on %q written to %s\n", layer, which, text, pngPath)
 	return nil
+}
+
+// attentionHeatmap is the heat map of the [T,T] attention weights (queries
+// down, keys across, both labelled by their tokens), sized so that a cell
+// is 0.2 to 0.5 inches; its values are written in the cells up to 16×16.
+func attentionHeatmap(weights []float64, tokens []string, title string) plot.Heatmap {
+	T := len(tokens)
+	cell := math.Max(0.2, math.Min(0.5, 7.5/float64(T)))
+	return plot.Heatmap{
+		Title: title, XLabel: "key", YLabel: "query",
+		Rows: T, Cols: T, Values: weights, XTicks: tokens, YTicks: tokens,
+		Width: cell*float64(T) + 2.3, Height: cell*float64(T) + 1.8,
+		Annotate: T <= 16,
+	}
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/pkg/errors"
 
-	"github.com/gorgonet/gorgonet/internal/runlog"
+	"github.com/gorgonet/gorgonet/plot"
 	"github.com/gorgonet/gorgonet/train"
 	"github.com/gorgonet/gorgonet/train/recipe"
 )
@@ -103,12 +103,15 @@ func trainLoop(ctx context.Context, r *recipe.Run, d *train.RunDir, out io.Write
 		if d == nil {
 			return err
 		}
+		// Said as soon as the checkpoint is saved: under mpirun, which kills
+		// the ranks 1 s after passing the signal on, a plot drawn first
+		// could cost the line.
+		fmt.Fprintf(out, "interrupted at step %d of %d; checkpoint saved to %s\ncontinue with: trainer resume %s\n",
+			l.Step, tc.Steps, d.File(train.StepFile(l.Step)), d.Path)
 		if cerr := l.Metrics.Close(); cerr != nil {
 			return cerr
 		}
 		plotLosses(d, out)
-		fmt.Fprintf(out, "interrupted at step %d of %d; checkpoint saved to %s\ncontinue with: trainer resume %s\n",
-			l.Step, tc.Steps, d.File(train.StepFile(l.Step)), d.Path)
 		return err
 	case err != nil:
 		return err
@@ -152,11 +155,10 @@ func diverged(nf *train.NonFiniteError, d *train.RunDir) error {
 func plotLosses(d *train.RunDir, out io.Writer) {
 	records, err := train.ReadMetricsFile(d.File(recipe.MetricsFile))
 	if err == nil {
-		points := make([]runlog.LossPoint, len(records))
-		for i, r := range records {
-			points[i] = runlog.LossPoint{Step: r.Step, Loss: r.Loss, Val: r.Split == train.Val}
+		var chart plot.Chart
+		if chart, err = train.LossChart(records); err == nil {
+			err = chart.Save(d.File(recipe.PlotFile))
 		}
-		err = runlog.PlotLosses(points, d.File(recipe.PlotFile))
 	}
 	if err != nil {
 		fmt.Fprintf(out, "warning: no loss plot: %v\n", err)

@@ -12,12 +12,12 @@ import (
 
 // Attention runs the checkpoint's Transformer LM (net.TLM) on text in
 // evaluation mode and returns the causal self-attention weights of block
-// layer, of head (their mean over heads when head is −1), [T][T] queries by
-// keys, and the T tokens as labels.
+// layer, of head (their mean over heads when head is −1), [T,T] queries by
+// keys row-major, and the T tokens as labels.
 //
 // The LM is pre-LN (transformer.LM): block l attends over LN1(x_l), where
 // x_l is the output of the blocks before it applied to the embeddings.
-func (ck *Checkpoint) Attention(net *Network, text string, layer, head int) ([][]float64, []string, error) {
+func (ck *Checkpoint) Attention(net *Network, text string, layer, head int) ([]float64, []string, error) {
 	lm := net.TLM
 	if lm == nil {
 		return nil, nil, errors.Errorf("attention maps need a transformer_lm checkpoint; %s holds a %s model", ck.Path, ck.Config.Model.Kind)
@@ -82,8 +82,8 @@ func (ck *Checkpoint) Attention(net *Network, text string, layer, head int) ([][
 }
 
 // headMatrix extracts the [T,T] weights of one head (or their mean, head
-// −1) from weights [1,H,T,T].
-func headMatrix(w *tensor.Dense, heads, T, head int) [][]float64 {
+// −1) from weights [1,H,T,T], row-major.
+func headMatrix(w *tensor.Dense, heads, T, head int) []float64 {
 	vals := make([]float64, heads*T*T)
 	switch d := w.Data().(type) {
 	case []float32:
@@ -93,17 +93,13 @@ func headMatrix(w *tensor.Dense, heads, T, head int) [][]float64 {
 	case []float64:
 		copy(vals, d)
 	}
-	m := make([][]float64, T)
-	for i := range m {
-		m[i] = make([]float64, T)
-		for j := range m[i] {
-			if head >= 0 {
-				m[i][j] = vals[(head*T+i)*T+j]
-				continue
-			}
-			for h := 0; h < heads; h++ {
-				m[i][j] += vals[(h*T+i)*T+j] / float64(heads)
-			}
+	if head >= 0 {
+		return vals[head*T*T : (head+1)*T*T]
+	}
+	m := make([]float64, T*T)
+	for h := 0; h < heads; h++ {
+		for i, v := range vals[h*T*T : (h+1)*T*T] {
+			m[i] += v / float64(heads)
 		}
 	}
 	return m

@@ -24,13 +24,21 @@ func TrainBPE(text string, numMerges int) (*BPETokenizer, error) {
 }
 
 // TrainBPEContext is TrainBPE stopping with ctx's error once ctx is done
-// (checked while the chunks are indexed and before each merge).
+// (checked while the text is cut into chunks, while they are indexed and
+// before each merge).
 func TrainBPEContext(ctx context.Context, text string, numMerges int) (*BPETokenizer, error) {
 	if numMerges < 0 {
 		return nil, errors.Errorf("datasets: TrainBPE: negative number of merges %d", numMerges)
 	}
 	counts := map[string]int{}
-	forEachChunk(text, bpeChunk, func(c string) { counts[c]++ })
+	for s, i := text, 0; len(s) > 0; i++ {
+		if i%(1<<16) == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		n := bpeChunk(s)
+		counts[s[:n]]++
+		s = s[n:]
+	}
 	chunks := make([]string, 0, len(counts))
 	for c := range counts {
 		chunks = append(chunks, c)

@@ -15,8 +15,9 @@ import (
 // CorpusText reads the text of data.path (a UTF-8 file or folder), or of
 // the built-in Opticks when path is empty, and returns it with a description
 // of where it came from. Binary files (a NUL byte or invalid UTF-8) and empty
-// files are errors naming the file.
-func CorpusText(path string) (string, string, error) {
+// files are errors naming the file. Reading stops with ctx's error once ctx
+// is done.
+func CorpusText(ctx context.Context, path string) (string, string, error) {
 	var c *datasets.Corpus
 	var err error
 	if path == "" {
@@ -27,7 +28,7 @@ func CorpusText(path string) (string, string, error) {
 	if err != nil {
 		return "", "", errors.Wrap(err, "data.path")
 	}
-	text, err := c.Text(0)
+	text, err := c.WithContext(ctx).Text(0)
 	if err != nil {
 		return "", "", errors.Wrap(err, "data.path")
 	}
@@ -74,7 +75,7 @@ type LMData struct {
 // tokenizer built from the text when tok is nil, and splits it. The training
 // part must hold at least one window of model.context+1 tokens.
 func LoadLMData(ctx context.Context, cfg Config, tok datasets.Tokenizer) (*LMData, error) {
-	text, desc, err := CorpusText(cfg.Data.Path)
+	text, desc, err := CorpusText(ctx, cfg.Data.Path)
 	if err != nil {
 		return nil, err
 	}

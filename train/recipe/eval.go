@@ -32,7 +32,7 @@ func (ck *Checkpoint) evaluateLM(ctx context.Context, lm models.LanguageModel, c
 	var ids []int
 	var what string
 	if file {
-		text, desc, err := CorpusText(cfg.Data.Path)
+		text, desc, err := CorpusText(ctx, cfg.Data.Path)
 		if err != nil {
 			return 0, 0, "", err
 		}

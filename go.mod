@@ -4,6 +4,7 @@ go 1.26
 
 require (
 	github.com/chewxy/hm v1.0.0
+	github.com/goccy/go-yaml v1.19.2
 	github.com/pkg/errors v0.9.1
 	golang.org/x/sys v0.11.0
 	golang.org/x/term v0.5.0

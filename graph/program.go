@@ -119,7 +119,7 @@ func (m *Model) compile(outputs, extra []*gorgonia.Node, trained []*Param) (*Pro
 	}
 	p.vm = gorgonia.NewTapeMachine(m.g, opts...)
 	if keepRegisters {
-		p.regs = newRegisters(p.vm, locMap)
+		p.regs = newRegisters(p.vm, prog, locMap)
 	}
 	return p, nil
 }

@@ -34,12 +34,19 @@ var keepRegisters = true
 //
 // The register bank is not exported by gorgonia v0.9.18; newRegisters reaches
 // it by reflection and returns nil (plain Reset) if the field is not there.
+//
+// With the tape's lifetimes (memplan.go), memory is planned when the program
+// is compiled: the registers that own their buffer get places in one arena
+// by lifetime, before the first run and again at every reset.
 type registers struct {
 	bank   []gorgonia.Value // the machine's cpumem (same backing array)
 	saved  []gorgonia.Value
 	leaf   []bool           // registers written by leaves
 	leaves []*gorgonia.Node // the leaves: their values and gradients are never reused
 	spans  []span
+	life   []lifetime // per register, from the tape; nil: no planning
+	plan   *memPlan   // nil: no planning
+	replan func()     // plans again from life (tests plant wrong lifetimes)
 }
 
 // span is the memory of one value: [lo, hi), with the register it is in.
@@ -51,7 +58,9 @@ type span struct {
 
 // newRegisters returns the register keeper of a tape machine compiled with
 // locMap, or nil when the machine's register bank cannot be reached.
-func newRegisters(vm gorgonia.VM, locMap interface{}) *registers {
+// prog is the program CompileFunction returned with locMap; when its tape
+// cannot be read the registers are kept but not planned.
+func newRegisters(vm gorgonia.VM, prog, locMap interface{}) *registers {
 	bank, ok := cpuRegisterBank(vm)
 	if !ok {
 		return nil
@@ -61,6 +70,8 @@ func newRegisters(vm gorgonia.VM, locMap interface{}) *registers {
 	if lm.Kind() != reflect.Map {
 		return nil
 	}
+	writers := make([][]*gorgonia.Node, len(bank)) // the op nodes whose results each register holds
+	nodes := map[int64]*gorgonia.Node{}
 	iter := lm.MapRange()
 	for iter.Next() {
 		n, ok := iter.Key().Interface().(*gorgonia.Node)
@@ -68,16 +79,35 @@ func newRegisters(vm gorgonia.VM, locMap interface{}) *registers {
 		if !ok || reg.Kind() != reflect.Struct || reg.NumField() < 1 || reg.Field(0).Kind() != reflect.Int {
 			return nil
 		}
+		id := int(reg.Field(0).Int())
+		if id < 0 || id >= len(bank) {
+			return nil
+		}
+		nodes[n.ID()] = n
 		if op := n.Op(); op != nil && op.Arity() > 0 {
+			writers[id] = append(writers[id], n)
 			continue
 		}
-		id := int(reg.Field(0).Int())
-		if id >= 0 && id < len(r.leaf) {
-			r.leaf[id] = true
-		}
+		r.leaf[id] = true
 		r.leaves = append(r.leaves, n)
 	}
+	if tape, ok := readTape(prog, lm.Type().Elem(), len(bank)); ok {
+		r.life = tape.life
+		r.replan = func() { r.setPlan(newMemPlan(tape, writers, nodes, r.leaf)) }
+		r.replan()
+	}
 	return r
+}
+
+// setPlan makes pl the plan and gives the planned registers their places
+// for the next run.
+func (r *registers) setPlan(pl *memPlan) {
+	r.plan = pl
+	for i, v := range pl.views {
+		if v != nil {
+			r.bank[i] = v
+		}
+	}
 }
 
 // cpuRegisterBank returns the cpumem slice of gorgonia's tapeMachine.
@@ -110,12 +140,17 @@ func (r *registers) reset(vm gorgonia.VM, trained []*Param) {
 			r.addSpan(g, -1, true)
 		}
 	}
+	if r.plan != nil && len(r.plan.arena) > 0 {
+		r.spans = append(r.spans, span{lo: uintptr(unsafe.Pointer(&r.plan.arena[0])), hi: uintptr(unsafe.Pointer(&r.plan.arena[0])) + uintptr(len(r.plan.arena)), reg: -1, leaf: true})
+	}
 	for i, v := range r.saved {
 		if v != nil {
-			r.addSpan(v, i, r.leaf[i])
+			// a planned register's value of this run (its place, or what
+			// an op that ignored it returned) is never kept besides
+			r.addSpan(v, i, r.leaf[i] || r.planned(i))
 		}
 	}
-	sort.Slice(r.spans, func(i, j int) bool { return r.spans[i].lo < r.spans[j].lo })
+	r.sortSpans()
 	// A register's value is kept when no other span overlaps its memory.
 	var hiBefore uintptr // the largest end of the spans before i
 	for i, s := range r.spans {
@@ -128,7 +163,16 @@ func (r *registers) reset(vm gorgonia.VM, trained []*Param) {
 		}
 		r.bank[s.reg] = r.saved[s.reg]
 	}
+	if r.plan != nil {
+		r.setPlan(r.plan)
+	}
 	clear(r.saved)
+}
+
+func (r *registers) planned(reg int) bool { return r.plan != nil && r.plan.views[reg] != nil }
+
+func (r *registers) sortSpans() {
+	sort.Slice(r.spans, func(i, j int) bool { return r.spans[i].lo < r.spans[j].lo })
 }
 
 func (r *registers) addSpan(v gorgonia.Value, reg int, leaf bool) {

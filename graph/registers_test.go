@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"math/rand"
 	"testing"
 
@@ -17,7 +18,7 @@ import (
 // register bank registers.go reaches by reflection (a gorgonia upgrade):
 // programs would then silently fall back to re-allocating every buffer.
 func TestRegistersReached(t *testing.T) {
-	m, _ := buildLM(t, tensor.Float32)
+	m, _, _ := buildLM(t, tensor.Float32)
 	prog, err := m.CompileForward(m.Params()[0].Node())
 	if err != nil {
 		t.Fatal(err)
@@ -33,50 +34,71 @@ func TestRegistersReached(t *testing.T) {
 // and parameters: an op that relied on a zeroed output buffer, or a buffer
 // reused while still read, would make them differ from the second step on.
 func TestKeptRegistersMatchFreshBuffers(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		build func(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc)
-	}{
-		{"transformer LM with dropout", buildLM},
-		{"transformer Seq2Seq with padding and dropout", buildSeq2Seq},
-		{"2-layer LSTM LM with dropout, carried state", buildRNNLM(layers.LSTM)},
-		{"GRU LM, carried state", buildRNNLM(layers.GRU)},
-	} {
+	for _, tc := range equalityCases {
 		for _, dt := range []tensor.Dtype{graph.Float32, graph.Float64} {
 			t.Run(tc.name+"/"+dt.String(), func(t *testing.T) {
-				run := func(keep bool) ([]float64, []*tensor.Dense) {
-					defer graph.SetKeepRegisters(graph.SetKeepRegisters(keep))
-					m, step := tc.build(t, dt)
-					opt := optim.ClipByGlobalNorm(optim.NewAdam(optim.Constant(3e-3)), 1)
-					var losses []float64
-					for i := 0; i < 4; i++ {
-						l, err := step(i, opt)
-						if err != nil {
-							t.Fatal(err)
-						}
-						losses = append(losses, l)
-					}
-					var params []*tensor.Dense
-					for _, p := range m.Params() {
-						params = append(params, p.Value().Clone().(*tensor.Dense))
-					}
-					return losses, params
-				}
-				freshLoss, freshParams := run(false)
-				keptLoss, keptParams := run(true)
-				for i := range freshLoss {
-					if freshLoss[i] != keptLoss[i] {
-						t.Fatalf("step %d: loss %v with kept buffers, %v with fresh ones", i+1, keptLoss[i], freshLoss[i])
-					}
-				}
-				for i := range freshParams {
-					if !equalData(freshParams[i], keptParams[i]) {
-						t.Fatalf("parameter %d differs after 4 steps", i)
-					}
+				if err := compareKeptAndFresh(t, tc.build, dt, nil); err != nil {
+					t.Fatal(err)
 				}
 			})
 		}
 	}
+}
+
+// equalityCases are the models TestKeptRegistersMatchFreshBuffers trains
+// both ways.
+var equalityCases = []struct {
+	name  string
+	build buildFunc
+}{
+	{"transformer LM with dropout", buildLM},
+	{"transformer Seq2Seq with padding and dropout", buildSeq2Seq},
+	{"2-layer LSTM LM with dropout, carried state", buildRNNLM(layers.LSTM)},
+	{"GRU LM, carried state", buildRNNLM(layers.GRU)},
+}
+
+// buildFunc builds a model and its training program for element type dt.
+type buildFunc func(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, stepFunc)
+
+// compareKeptAndFresh trains the model of build for 4 steps with fresh
+// buffers and with kept, planned ones (plant, when not nil, is applied to
+// the kept program before its first run) and returns an error naming the
+// first loss or parameter that differs.
+func compareKeptAndFresh(t *testing.T, build buildFunc, dt tensor.Dtype, plant func(*graph.Program)) error {
+	run := func(keep bool) ([]float64, []*tensor.Dense) {
+		defer graph.SetKeepRegisters(graph.SetKeepRegisters(keep))
+		m, prog, step := build(t, dt)
+		if keep && plant != nil {
+			plant(prog)
+		}
+		opt := optim.ClipByGlobalNorm(optim.NewAdam(optim.Constant(3e-3)), 1)
+		var losses []float64
+		for i := 0; i < 4; i++ {
+			l, err := step(i, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses = append(losses, l)
+		}
+		var params []*tensor.Dense
+		for _, p := range m.Params() {
+			params = append(params, p.Value().Clone().(*tensor.Dense))
+		}
+		return losses, params
+	}
+	freshLoss, freshParams := run(false)
+	keptLoss, keptParams := run(true)
+	for i := range freshLoss {
+		if freshLoss[i] != keptLoss[i] {
+			return fmt.Errorf("step %d: loss %v with kept buffers, %v with fresh ones", i+1, keptLoss[i], freshLoss[i])
+		}
+	}
+	for i := range freshParams {
+		if !equalData(freshParams[i], keptParams[i]) {
+			return fmt.Errorf("parameter %d differs after 4 steps", i)
+		}
+	}
+	return nil
 }
 
 func equalData(a, b *tensor.Dense) bool {
@@ -136,19 +158,20 @@ func feedSteps(prog *graph.Program, feeds func(i int) graph.Feeds) stepFunc {
 	return func(i int, opt graph.Optimizer) (float64, error) { return prog.Step(feeds(i), opt) }
 }
 
-func buildLM(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc) {
+func buildLM(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, stepFunc) {
 	m := graph.NewModel(dt, 3)
 	lm, err := transformer.NewLM(m, transformer.LMConfig{Vocab: 20, Context: 8, Dim: 16, Heads: 2, Layers: 2, Dropout: 0.1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m, feedSteps(compileLoss(t, m)(lm.Loss(3, 8)), func(step int) graph.Feeds {
+	prog := compileLoss(t, m)(lm.Loss(3, 8))
+	return m, prog, feedSteps(prog, func(step int) graph.Feeds {
 		rng := rand.New(rand.NewSource(int64(step)))
 		return graph.Feeds{transformer.LMInput: randomIDs(rng, 3, 8, 0, 20, 0), transformer.LMTarget: randomIDs(rng, 3, 8, 0, 20, 0)}
 	})
 }
 
-func buildSeq2Seq(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc) {
+func buildSeq2Seq(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, stepFunc) {
 	m := graph.NewModel(dt, 5)
 	s, err := transformer.NewSeq2Seq(m, transformer.Seq2SeqConfig{
 		SourceVocab: 12, TargetVocab: 12, MaxLen: 7, Dim: 16, Heads: 2, Layers: 2, Dropout: 0.1,
@@ -157,7 +180,8 @@ func buildSeq2Seq(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m, feedSteps(compileLoss(t, m)(s.Loss(4, 6, 7)), func(step int) graph.Feeds {
+	prog := compileLoss(t, m)(s.Loss(4, 6, 7))
+	return m, prog, feedSteps(prog, func(step int) graph.Feeds {
 		rng := rand.New(rand.NewSource(int64(step)))
 		return graph.Feeds{
 			transformer.S2SSource:    randomIDs(rng, 4, 6, 3, 12, 2),
@@ -167,8 +191,8 @@ func buildSeq2Seq(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc) {
 	})
 }
 
-func buildRNNLM(cell layers.CellKind) func(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc) {
-	return func(t *testing.T, dt tensor.Dtype) (*graph.Model, stepFunc) {
+func buildRNNLM(cell layers.CellKind) buildFunc {
+	return func(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, stepFunc) {
 		m := graph.NewModel(dt, 7)
 		cfg := rnn.LMConfig{Vocab: 15, Embed: 8, Hidden: 12, Cell: cell}
 		if cell == layers.LSTM {
@@ -186,7 +210,7 @@ func buildRNNLM(cell layers.CellKind) func(t *testing.T, dt tensor.Dtype) (*grap
 		if err != nil {
 			t.Fatal(err)
 		}
-		return m, func(i int, opt graph.Optimizer) (float64, error) {
+		return m, prog, func(i int, opt graph.Optimizer) (float64, error) {
 			rng := rand.New(rand.NewSource(int64(i)))
 			return w.Step(prog, randomIDs(rng, 3, 5, 0, 15, 0), randomIDs(rng, 3, 5, 0, 15, 0), opt)
 		}

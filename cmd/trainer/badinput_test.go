@@ -89,7 +89,10 @@ var badInputs = []badInput{
 	}, "", 1, "invalid JSON"},
 	{"YAML config with a list", func(t *testing.T, e *badEnv) []string {
 		return []string{"train", "--config", writeFile(t, e.dir, "list.yaml", "model:\n  layers:\n    - 1\n    - 2\n")}
-	}, "", 1, "list.yaml:3: lists are not supported"},
+	}, "", 1, `list.yaml:2: key model.layers: invalid value "[1,2]": expected an integer (int)`},
+	{"YAML config with a key written twice", func(t *testing.T, e *badEnv) []string {
+		return []string{"train", "--config", writeFile(t, e.dir, "dup.yaml", "model:\n  d_model: 32\n  d_model: 64\n")}
+	}, "", 1, `dup.yaml:3: mapping key "d_model" already defined at [2:3]`},
 	{"run directory exists (no --force)", func(t *testing.T, e *badEnv) []string {
 		return []string{"train", "--out", e.lmRun, "--set", "data.path=" + e.data}
 	}, "", 1, "is not empty"},

@@ -4,12 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/gorgonet/gorgonet/models/sampling"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/pkg/errors"
 
@@ -148,7 +146,7 @@ func defaultConfig() Config {
 func loadConfig(path string, sets []string) (Config, error) {
 	cfg := defaultConfig()
 	if path != "" {
-		if err := loadConfigFile(path, &cfg); err != nil {
+		if err := config.Load(path, &cfg); err != nil {
 			return cfg, err
 		}
 	}
@@ -156,41 +154,6 @@ func loadConfig(path string, sets []string) (Config, error) {
 		return cfg, err
 	}
 	return cfg, cfg.resolve()
-}
-
-// loadConfigFile overrides cfg with the keys of the file at path, which must
-// be UTF-8 text (JSON and YAML both are; Go's JSON decoder would otherwise
-// turn stray bytes into U+FFFD without a word).
-func loadConfigFile(path string, cfg *Config) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return errors.Wrap(err, "config")
-	}
-	if line, b, ok := firstInvalidUTF8(data); ok {
-		return errors.Errorf("config %s:%d: not UTF-8 text (byte 0x%02x)", path, line, b)
-	}
-	ext := strings.ToLower(filepath.Ext(path))
-	if ext != ".yaml" && ext != ".yml" {
-		return config.Decode(path, data, cfg)
-	}
-	return loadYAML(path, data, cfg)
-}
-
-// firstInvalidUTF8 returns the line (from 1) and value of the first byte of
-// data that is not part of valid UTF-8, and whether there is one.
-func firstInvalidUTF8(data []byte) (line int, b byte, ok bool) {
-	line = 1
-	for i := 0; i < len(data); {
-		r, size := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && size == 1 {
-			return line, data[i], true
-		}
-		if r == '\n' {
-			line++
-		}
-		i += size
-	}
-	return 0, 0, false
 }
 
 // applySets applies --set overrides in order.

@@ -42,21 +42,53 @@ sample:
 	}
 }
 
+// TestYAMLFeatures reads a configuration written with the YAML a user
+// reaches for: a block scalar for a multi-line prompt, a folded scalar, a
+// flow mapping, an anchor and its alias.
+func TestYAMLFeatures(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "features.yaml", `model: {kind: rnn_lm, cell: gru, d_model: &width 48}
+optim:
+  lr: &peak 2e-3
+  min_lr: *peak
+sample:
+  prompt: |
+    First line of the prompt,
+    and the second.
+  length: *width
+data:
+  path: >-
+    folded
+    name.txt
+`)
+	cfg, err := loadConfig(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Model.Kind != "rnn_lm" || cfg.Model.Cell != "gru" || cfg.Model.DModel != 48 ||
+		cfg.Optim.LR != 2e-3 || cfg.Optim.MinLR != 2e-3 ||
+		cfg.Sample.Prompt != "First line of the prompt,\nand the second.\n" || cfg.Sample.Length != 48 ||
+		filepath.Base(cfg.Data.Path) != "folded name.txt" {
+		t.Errorf("config read from YAML:\nmodel %+v\noptim %+v\nsample %+v\ndata.path %q", cfg.Model, cfg.Optim, cfg.Sample, cfg.Data.Path)
+	}
+}
+
 func TestYAMLErrors(t *testing.T) {
 	cases := []struct{ name, text, want string }{
-		{"list", "model:\n  - 1\n", ":2: lists are not supported"},
-		{"flow mapping", "model: {kind: rnn_lm}\n", ":1: unsupported YAML value"},
-		{"tab indentation", "model:\n\tkind: rnn_lm\n", ":2: tabs are not allowed"},
-		{"bad indentation", "model:\n    kind: rnn_lm\n  d_model: 3\n", ":3: inconsistent indentation"},
-		{"indented top level", "  model:\n", ":1: inconsistent indentation"},
+		{"list for a value", "model:\n  layers:\n    - 1\n", `:2: key model.layers: invalid value "[1]": expected an integer`},
+		{"key written twice", "model:\n  d_model: 32\n  d_model: 64\n", `:3: mapping key "d_model" already defined at [2:3]`},
+		{"dotted key", "model.d_model: 32\n", `:1: key "model.d_model" holds a dot; write model.d_model nested`},
+		{"tab indentation", "model:\n\tkind: rnn_lm\n", ":2: found character '\t' that cannot start any token"},
 		{"unknown key", "model:\n  kindd: rnn_lm\n", ":2: unknown key model.kindd; did you mean model.kind?"},
+		{"unknown key in a flow mapping", "model: {kindd: rnn_lm}\n", ":1: unknown key model.kindd; did you mean model.kind?"},
 		{"wrong type", "train:\n  steps: ten\n", `:2: key train.steps: invalid value "ten"`},
-		{"empty mapping", "model:\ntrain:\n  steps: 3\n", `:2: the mapping "model" above is empty`},
-		{"no colon", "model\n", `:1: expected "key: value"`},
-		{"unterminated quote", "sample:\n  prompt: \"abc\n", ":2: unterminated double-quoted value"},
+		{"empty group", "model:\ntrain:\n  steps: 3\n", `:1: model is a group of keys, not a value`},
+		{"empty value", "train:\n  steps:\n", `:2: key train.steps: no value`},
+		{"no colon", "model\n", "the file must hold a mapping of keys"},
+		{"unterminated quote", "sample:\n  prompt: \"abc\n", ":2: could not find end character of double-quoted text"},
 		{"empty file", "# nothing\n", "holds no keys"},
 		{"value for a group", "model: 3\n", ":1: model is a group of keys"},
-		{"scalar then children", "train:\n  steps: 3\n    kind: x\n", ":3: inconsistent indentation"},
+		{"second document", "train:\n  steps: 3\n---\ntrain:\n  steps: 4\n", ":4: a second YAML document"},
+		{"merge key", "base: &b {steps: 3}\ntrain:\n  <<: *b\n", "unknown key base"},
 		{"not UTF-8", "sample:\n  prompt: \xe9\n", ":2: not UTF-8 text (byte 0xe9)"},
 	}
 	dir := t.TempDir()
@@ -68,6 +100,34 @@ func TestYAMLErrors(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestJSONConfigChecks covers what encoding/json lets pass: a key written
+// twice and a leading byte-order mark.
+func TestJSONConfigChecks(t *testing.T) {
+	dir := t.TempDir()
+	dup := writeFile(t, dir, "dup.json", "{\"model\": {\"d_model\": 32,\n \"d_model\": 64}}")
+	if _, err := loadConfig(dup, nil); err == nil || !strings.Contains(err.Error(), "dup.json:2: key model.d_model appears twice") {
+		t.Errorf("repeated key: %v", err)
+	}
+	bom := writeFile(t, dir, "bom.json", "\uFEFF{\"model\": {\"d_model\": 32}}")
+	if cfg, err := loadConfig(bom, nil); err != nil || cfg.Model.DModel != 32 {
+		t.Errorf("JSON with a byte-order mark: d_model %d, %v", cfg.Model.DModel, err)
+	}
+}
+
+// TestSetGroupMerges checks that a JSON object given to a group with --set
+// changes only the keys it names, as a configuration file does.
+func TestSetGroupMerges(t *testing.T) {
+	cfg, err := loadConfig("", []string{`sample={"length":5}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := defaultConfig().Sample
+	want.Length = 5
+	if cfg.Sample != want {
+		t.Errorf("sample after --set sample={\"length\":5}: %+v, want %+v", cfg.Sample, want)
 	}
 }
 

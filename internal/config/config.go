@@ -1,7 +1,7 @@
 // Package config loads the trainer's configuration: a struct of nested
 // structs with json tags, filled with defaults by the caller, overridden by a
-// JSON file (Load) and then by key=value assignments from the command line
-// (Set), and printed back as indented JSON (Dump).
+// JSON or YAML file (Load) and then by key=value assignments from the
+// command line (Set), and printed back as indented JSON (Dump).
 //
 // Keys are the json names of the fields, joined with dots for nested
 // structs: "model.d_model", "optim.lr". Unknown keys are errors naming the
@@ -10,39 +10,86 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"encoding"
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pkg/errors"
+
+	"github.com/gorgonet/gorgonet/internal/inputfile"
+	"github.com/gorgonet/gorgonet/internal/strictjson"
 )
 
+// MaxFileBytes is the largest configuration file Load reads.
+const MaxFileBytes = 64 << 20
+
 // Load overrides the fields of *dst (a pointer to a struct) with the keys
-// of the JSON object in the file at path; fields the file does not mention
-// keep their values. Unknown keys, values of the wrong type and trailing
-// data are errors naming the file and the dotted key.
+// of the configuration file at path: YAML when its name ends in .yaml or
+// .yml (DecodeYAML), JSON otherwise (Decode); fields the file does not
+// mention keep their values. The path must name a regular file of at most
+// MaxFileBytes of UTF-8 text (Go's decoders would turn other bytes into
+// U+FFFD without a word); a leading byte-order mark is ignored.
 func Load(path string, dst interface{}) error {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.ReadFile(context.Background(), path, MaxFileBytes)
 	if err != nil {
 		return errors.Wrap(err, "config")
+	}
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	if line, b, ok := firstInvalidUTF8(data); ok {
+		return errors.Errorf("config %s:%d: not UTF-8 text (byte 0x%02x)", path, line, b)
+	}
+	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+		return DecodeYAML(path, data, dst)
 	}
 	return Decode(path, data, dst)
 }
 
-// Decode is Load on the contents data of the file at path, already read.
+// firstInvalidUTF8 returns the line (from 1) and value of the first byte of
+// data that is not part of valid UTF-8, and whether there is one.
+func firstInvalidUTF8(data []byte) (line int, b byte, ok bool) {
+	if utf8.Valid(data) {
+		return 0, 0, false
+	}
+	line = 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return line, data[i], true
+		}
+		if r == '\n' {
+			line++
+		}
+		i += size
+	}
+	return 0, 0, false
+}
+
+// Decode overrides the fields of *dst with the keys of the JSON object data,
+// the contents of the file at path. Unknown keys, a key written twice in one
+// object, values of the wrong type and trailing data are errors naming the
+// file and the dotted key.
 func Decode(path string, data []byte, dst interface{}) error {
 	if err := checkDestination(dst); err != nil {
 		return errors.Wrap(err, "config")
 	}
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	if len(bytes.TrimSpace(data)) == 0 || bytes.TrimSpace(data)[0] != '{' {
 		return errors.Errorf("config %s: the file must hold a JSON object", path)
+	}
+	if err := strictjson.CheckUniqueKeys(data); err != nil {
+		var dup *strictjson.DuplicateKeyError
+		if errors.As(err, &dup) {
+			return errors.Errorf("config %s:%d: key %s appears twice", path, dup.Line, dup.Key)
+		}
 	}
 	return errors.Wrapf(decode(data, dst, ""), "config %s", path)
 }
@@ -258,7 +305,9 @@ func customDecoding(t reflect.Type) bool {
 // strconv.ParseFloat (finite only), time.Duration by time.ParseDuration or
 // as an integer of nanoseconds (its encoding/json form, used by Load and Dump),
 // types implementing encoding.TextUnmarshaler by it, and anything else
-// (slices, maps, structs) as JSON, e.g. layers=[64,64].
+// (slices, maps, structs) as JSON, e.g. layers=[64,64]. A JSON object given
+// to a group of keys (sample={"length":5}) is merged into the group, as a
+// configuration file's keys are: the keys it does not name keep their values.
 func Set(dst interface{}, assignment string) error {
 	key, value, ok := strings.Cut(assignment, "=")
 	key = strings.TrimSpace(key)
@@ -369,6 +418,7 @@ func setValue(v reflect.Value, key, s string) error {
 		v.SetFloat(f)
 	default:
 		p := reflect.New(t)
+		p.Elem().Set(v) // decode merges into the current value
 		if err := decode([]byte(s), p.Interface(), key); err != nil {
 			return errors.Wrapf(err, "invalid value %q: expected %s as JSON", s, typeName(t))
 		}

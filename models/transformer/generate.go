@@ -49,15 +49,24 @@ func (lm *LM) program() (*lmProgram, error) {
 }
 
 // Generate continues prompt (token ids, at least one) by n tokens drawn as
-// s says and returns the n new ids. It runs a forward-only program over the
+// s says and returns the n new ids. It runs forward-only programs over the
 // current parameters without dropout, one token at a time, on a window of
 // the text (prompt and tokens drawn so far) whose positions count from the
-// window's start. The window follows one sliding rule: it
-// starts as the prompt, or its last Context tokens when the prompt is
-// longer; it grows by each drawn token while it fits in the context, and a
-// token that would make it longer than Context restarts it from its last
-// Context−⌊Context/2⌋ tokens. Every token is therefore predicted from at
-// least half a context of text before it, as long as there is that much.
+// window's start. The window follows one sliding rule: it starts as the
+// prompt, or its last Context tokens when the prompt is longer; it grows by
+// each drawn token while it fits in the context, and a token that would
+// make it longer than Context restarts it from its last Context−⌊Context/2⌋
+// tokens. Every token is therefore predicted from at least half a context
+// of text before it, as long as there is that much.
+//
+// With the key/value cache (the default) a window is read once by one
+// program (over the smallest power of two of positions that holds it, at
+// most Context), which also fills a cache of every block's keys and values;
+// each further token of the window is one step over the cache, whose cost
+// grows with the window's length rather than with its square. Once the window slides, every position in it changes, so the
+// cache is refilled from the restarted window: the cache and the
+// recomputing path (NoKVCache) read the same tokens at the same positions
+// and draw the same tokens, up to the rounding of the matrix products.
 func (lm *LM) Generate(prompt []int, n int, s Sampling) ([]int, error) {
 	return lm.GenerateContext(context.Background(), prompt, n, s)
 }
@@ -67,6 +76,9 @@ func (lm *LM) Generate(prompt []int, n int, s Sampling) ([]int, error) {
 func (lm *LM) GenerateContext(ctx context.Context, prompt []int, n int, s Sampling) ([]int, error) {
 	if err := lm.checkGenerate(prompt, n, s); err != nil {
 		return nil, err
+	}
+	if !lm.NoKVCache {
+		return lm.generateCached(ctx, prompt, n, s)
 	}
 	p, err := lm.program()
 	if err != nil {

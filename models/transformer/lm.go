@@ -29,15 +29,22 @@ const (
 // stream (attn.out and ff.fc2 of every block) are scaled by 1/√(2·Layers) at
 // initialisation (GPT-2 §2.3). The head has no bias.
 type LM struct {
-	Config     LMConfig                   // with defaults filled in
-	TokEmb     *layers.Embedding          // "tok_emb", [Vocab,Dim]
-	PosEnc     *layers.PositionalEncoding // "pos_emb" [Context,Dim] when learned
-	Drop       *layers.Dropout            // on the embeddings
-	Blocks     []*layers.DecoderLayer     // "blocks.0" … (no cross-attention)
-	LnF        *layers.LayerNorm          // "ln_f"
-	Head       *layers.Linear             // "head", [Dim,Vocab]; nil when TiedHead
+	Config LMConfig                   // with defaults filled in
+	TokEmb *layers.Embedding          // "tok_emb", [Vocab,Dim]
+	PosEnc *layers.PositionalEncoding // "pos_emb" [Context,Dim] when learned
+	Drop   *layers.Dropout            // on the embeddings
+	Blocks []*layers.DecoderLayer     // "blocks.0" … (no cross-attention)
+	LnF    *layers.LayerNorm          // "ln_f"
+	Head   *layers.Linear             // "head", [Dim,Vocab]; nil when TiedHead
+	// NoKVCache makes Generate recompute the whole window for every token
+	// instead of reading the keys and values of the earlier positions from
+	// a cache: the reference path, slower by a factor that grows with the
+	// context.
+	NoKVCache bool
+
 	m          *graph.Model
-	gen        *lmProgram // forward program for Generate, compiled on first use
+	gen        *lmProgram // forward program of the recomputing Generate, compiled on first use
+	kv         *lmCached  // programs of the cached Generate, compiled on first use
 	objectives int        // objectives built, to name their inputs
 }
 
@@ -109,29 +116,45 @@ func (lm *LM) Model() *graph.Model { return lm.m }
 // Logits returns the next-token logits [B,T,Vocab] for ids [B,T]
 // (tensor.Int) with T ≤ Context: position t sees ids 0…t only.
 func (lm *LM) Logits(ids *gorgonia.Node) (*gorgonia.Node, error) {
+	logits, _, err := lm.logits(ids, false)
+	return logits, err
+}
+
+// logits is Logits that also returns, when withKV is set, the keys and
+// values [B,T,Dim] of every block's self-attention (keys of block l at 2l,
+// values at 2l+1): what a key/value cache holds after reading ids.
+func (lm *LM) logits(ids *gorgonia.Node, withKV bool) (*gorgonia.Node, []*gorgonia.Node, error) {
 	if err := checkIDs("LM", "ids", ids, lm.Config.Context); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	x, err := lm.TokEmb.Forward(ids)
 	if err != nil {
-		return nil, errors.Wrap(err, "transformer: LM")
+		return nil, nil, errors.Wrap(err, "transformer: LM")
 	}
 	if x, err = lm.PosEnc.Forward(x); err != nil {
-		return nil, errors.Wrap(err, "transformer: LM")
+		return nil, nil, errors.Wrap(err, "transformer: LM")
 	}
 	if x, err = lm.Drop.Forward(x); err != nil {
-		return nil, errors.Wrap(err, "transformer: LM")
+		return nil, nil, errors.Wrap(err, "transformer: LM")
 	}
+	var kv []*gorgonia.Node
 	for _, b := range lm.Blocks {
+		if withKV {
+			k, v, err := b.SelfKeysValues(x)
+			if err != nil {
+				return nil, nil, errors.Wrap(err, "transformer: LM: keys and values")
+			}
+			kv = append(kv, k, v)
+		}
 		if x, err = b.Forward(x, nil, layers.Mask{Causal: true}, layers.Mask{}); err != nil {
-			return nil, errors.Wrap(err, "transformer: LM")
+			return nil, nil, errors.Wrap(err, "transformer: LM")
 		}
 	}
 	if x, err = lm.LnF.Forward(x); err != nil {
-		return nil, errors.Wrap(err, "transformer: LM")
+		return nil, nil, errors.Wrap(err, "transformer: LM")
 	}
 	logits, err := project(x, lm.Head, lm.TokEmb)
-	return logits, errors.Wrap(err, "transformer: LM: output head")
+	return logits, kv, errors.Wrap(err, "transformer: LM: output head")
 }
 
 // Loss declares the inputs LMInput and LMTarget, both [batch,seqLen]

@@ -117,15 +117,7 @@ func (w *LMWeights) NewLM(m *graph.Model) (*transformer.LM, error) {
 // element type), which must be exactly those of an LM of w's configuration
 // (graph.Model.SetParamTensors).
 func (w *LMWeights) Load(m *graph.Model) error {
-	conv := make(map[string]*tensor.Dense, len(w.Tensors))
-	for name, t := range w.Tensors {
-		c, err := convert(t, m.Dtype())
-		if err != nil {
-			return errors.Wrapf(err, "interop: %s", name)
-		}
-		conv[name] = c
-	}
-	return errors.Wrap(m.SetParamTensors(conv), "interop")
+	return loadConverted(m, w.Tensors)
 }
 
 // importGorgonetLM reads tensors in gorgonet's own names, keeping only the

@@ -119,3 +119,4 @@ func checkLogits(t *testing.T, what string, got, want []float32) float64 {
 	}
 	return e
 }
+

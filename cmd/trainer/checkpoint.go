@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/layers"
 	"github.com/gorgonet/gorgonet/optim"
 	"github.com/gorgonet/gorgonet/safetensors"
 )
@@ -163,6 +164,7 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	if err := json.Unmarshal([]byte(meta[metaOptimizer]), &om); err != nil {
 		return nil, fail("bad optimizer metadata: %v", err)
 	}
+	layers.UpgradeRecurrentNames(tensors) // a checkpoint of before the recurrent parameters' rename
 	slots, err := graph.TakeFloat64s(tensors, optimPrefix)
 	if err != nil {
 		return nil, fail("%v", err)

@@ -39,6 +39,7 @@ type Model struct {
 	paramLimit, paramElems int
 	training               bool
 	compiled               bool // Grad has been taken on g (gorgonia allows it once per graph)
+	shapeOnly              bool // parameters have shapes and no values (NewShapeModel)
 	nextOpID               uint64
 }
 

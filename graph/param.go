@@ -29,8 +29,12 @@ func (p *Param) Shape() tensor.Shape { return p.node.Shape().Clone() }
 // Size returns the number of elements of the parameter.
 func (p *Param) Size() int { return p.node.Shape().TotalSize() }
 
-// Value returns the parameter's current value. Optimizers update it in place.
-func (p *Param) Value() *tensor.Dense { return p.node.Value().(*tensor.Dense) }
+// Value returns the parameter's current value, which optimizers update in
+// place; nil on a shape model (NewShapeModel).
+func (p *Param) Value() *tensor.Dense {
+	v, _ := p.node.Value().(*tensor.Dense)
+	return v
+}
 
 // Grad returns the gradient accumulated by the last backward pass, or nil
 // before the first one (and for frozen parameters).
@@ -79,6 +83,9 @@ func (m *Model) NewParam(name string, shape tensor.Shape, init Initializer) (*Pa
 	if err := m.checkParamLimit(name, shape); err != nil {
 		return nil, err
 	}
+	if m.shapeOnly {
+		return m.addParam(name, shape, nil)
+	}
 	values, err := init.Init(m.initRNG, shape)
 	if err != nil {
 		return nil, errors.Wrapf(err, "graph: initialising parameter %q", name)
@@ -89,6 +96,9 @@ func (m *Model) NewParam(name string, shape tensor.Shape, init Initializer) (*Pa
 // NewParamFrom creates a parameter named name holding a copy of values, whose
 // length must equal the product of shape.
 func (m *Model) NewParamFrom(name string, shape tensor.Shape, values []float64) (*Param, error) {
+	if m.shapeOnly {
+		return m.addParam(name, shape, nil)
+	}
 	if len(values) != shape.TotalSize() {
 		return nil, errors.Errorf("graph: parameter %q: %d values for shape %v", name, len(values), shape)
 	}
@@ -109,9 +119,12 @@ func (m *Model) addParam(name string, shape tensor.Shape, values []float64) (*Pa
 		return nil, err
 	}
 	m.paramElems += shape.TotalSize()
-	t := tensor.New(tensor.WithShape(shape.Clone()...), tensor.WithBacking(m.castSlice(values)))
-	node := gorgonia.NewTensor(m.g, m.dtype, len(shape), gorgonia.WithShape(shape.Clone()...),
-		gorgonia.WithName(name), gorgonia.WithValue(t))
+	opts := []gorgonia.NodeConsOpt{gorgonia.WithShape(shape.Clone()...), gorgonia.WithName(name)}
+	if !m.shapeOnly {
+		t := tensor.New(tensor.WithShape(shape.Clone()...), tensor.WithBacking(m.castSlice(values)))
+		opts = append(opts, gorgonia.WithValue(t))
+	}
+	node := gorgonia.NewTensor(m.g, m.dtype, len(shape), opts...)
 	p := &Param{name: name, node: node, noDecay: len(shape) < 2}
 	m.params = append(m.params, p)
 	m.byName[name] = p

@@ -233,6 +233,9 @@ func checkIDs(model, what string, ids *gorgonia.Node, maxLen int) error {
 
 // scaleParam multiplies the values of p by f in place.
 func scaleParam(p *graph.Param, f float64) {
+	if p.Value() == nil { // a shape model: nothing to scale
+		return
+	}
 	switch v := p.Value().Data().(type) {
 	case []float32:
 		for i := range v {

@@ -119,4 +119,3 @@ func checkLogits(t *testing.T, what string, got, want []float32) float64 {
 	}
 	return e
 }
-

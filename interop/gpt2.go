@@ -12,11 +12,6 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// gpt2Heads is the number of heads of the published GPT-2 sizes by width:
-// gpt2 and distilgpt2 (768), gpt2-medium (1024), gpt2-large (1280),
-// gpt2-xl (1600) (Radford et al. 2019, Table 2, and the models' configs).
-var gpt2Heads = map[int]int{768: 12, 1024: 16, 1280: 20, 1600: 25}
-
 // gpt2Param is one parameter of gorgonet's LM and its GPT-2 counterpart.
 type gpt2Param struct {
 	ours, theirs string
@@ -264,7 +259,7 @@ func gpt2HeadCount(heads int, metadata map[string]string, dim int) (int, error) 
 		heads = h
 	}
 	if heads == 0 {
-		h, ok := gpt2Heads[dim]
+		h, ok := transformer.GPT2Heads(dim)
 		if !ok {
 			return 0, errors.Errorf("the number of heads cannot be inferred from weights of width %d (no GPT-2 size has it): give it", dim)
 		}

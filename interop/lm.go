@@ -164,6 +164,7 @@ func importGorgonetLM(all map[string]*tensor.Dense, metadata map[string]string, 
 	if act == "" {
 		act = metadata["activation"]
 	}
+	cfg.Activation = layers.GELU // the LM's default
 	if act != "" {
 		if cfg.Activation, err = layers.ActivationByName(act); err != nil {
 			return nil, err
@@ -212,28 +213,37 @@ func checkParams(cfg transformer.LMConfig, tensors map[string]*tensor.Dense) err
 	return nil
 }
 
-// ExportLM returns lm's parameters in format's names and layouts (weights
-// only) with the metadata to write beside them: "format": "pt" (which
-// Hugging Face's loader requires) and the configuration as n_head, n_layer,
-// n_embd, n_positions, vocab_size and activation (which ImportLM reads
-// back). A model the format cannot hold is refused with the reason.
+// ExportLM returns lm's parameters in format's names and layouts (see
+// LMWeights.Export).
 func ExportLM(lm *transformer.LM, format Format) ([]safetensors.NamedTensor, map[string]string, error) {
-	cfg := lm.Config
 	params := map[string]*tensor.Dense{}
 	for _, p := range lm.Model().ParamTensors() {
 		params[p.Name] = p.T
 	}
-	act, _ := layers.ActivationName(cfg.Activation)
+	return (&LMWeights{Format: Gorgonet, Config: lm.Config, Tensors: params}).Export(format)
+}
+
+// Export returns the weights in format's names and layouts (weights only)
+// with the metadata to write beside them: "format": "pt" (which Hugging
+// Face's loader requires) and the configuration as n_head, n_layer, n_embd,
+// n_positions, vocab_size and activation (which ImportLM reads back). A
+// model the format cannot hold is refused with the reason.
+func (w *LMWeights) Export(format Format) ([]safetensors.NamedTensor, map[string]string, error) {
+	cfg := w.Config
 	meta := map[string]string{"format": "pt", "n_head": strconv.Itoa(cfg.Heads), "n_layer": strconv.Itoa(cfg.Layers),
 		"n_embd": strconv.Itoa(cfg.Dim), "n_positions": strconv.Itoa(cfg.Context), "vocab_size": strconv.Itoa(cfg.Vocab)}
-	if act != "" {
+	if act, ok := layers.ActivationName(cfg.Activation); ok {
 		meta["activation"] = act
 	}
 	switch format {
 	case Gorgonet:
-		return lm.Model().ParamTensors(), meta, nil
+		var ts []safetensors.NamedTensor
+		for _, name := range sortedNames(w.Tensors) {
+			ts = append(ts, safetensors.NamedTensor{Name: name, T: w.Tensors[name]})
+		}
+		return ts, meta, nil
 	case HFGPT2, NanoGPT:
-		ts, err := exportGPT2(format, cfg, params)
+		ts, err := exportGPT2(format, cfg, w.Tensors)
 		return ts, meta, err
 	}
 	return nil, nil, errors.Errorf("interop: a Transformer LM cannot be written as %s (want %s, %s or %s)", format, Gorgonet, HFGPT2, NanoGPT)

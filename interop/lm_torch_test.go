@@ -175,7 +175,7 @@ func TestExportLoadsInPyTorch(t *testing.T) {
 			for i := range ids {
 				ids[i] = (i*13 + 5) % 50
 			}
-			writeIDs(t, io, ids, 2, 12)
+			writeIDs(t, io, ids, nil, 2, 12)
 			torchRef(t, "logits", string(tc.format), w, io, out, "--heads", "4")
 			e := checkLogits(t, string(tc.format), lmLogits(t, lm, ids, 2, 12), readIO(t, out).logits)
 			t.Logf("%s: max relative logit error %.2g", tc.format, e)

@@ -125,7 +125,7 @@ func TestRNNMatchesPyTorch(t *testing.T) {
 			for i := range ids {
 				ids[i] = (i*11 + 3) % 30
 			}
-			writeIDs(t, io, ids, 2, 7)
+			writeIDs(t, io, ids, nil, 2, 7)
 			torchRef(t, "logits", arch, w, io, out)
 			e2 := checkLogits(t, arch+" export", rnnLogits(t, trained, ids, 2, 7), readIO(t, out).logits)
 			t.Logf("%s: max relative logit error %.2g (import), %.2g (export)", arch, e, e2)

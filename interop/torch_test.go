@@ -84,14 +84,24 @@ func readIO(t *testing.T, path string) refIO {
 	return io
 }
 
-// writeIDs writes ids [B,T] for the reference to run on.
-func writeIDs(t *testing.T, path string, ids []int, B, T int) {
+// writeIDs writes ids [B,T], and targets [B,T] unless nil, for the
+// reference to run on.
+func writeIDs(t *testing.T, path string, ids, targets []int, B, T int) {
 	t.Helper()
-	v := make([]int64, len(ids))
-	for i, id := range ids {
-		v[i] = int64(id)
+	var ts []safetensors.NamedTensor
+	for _, x := range []struct {
+		name string
+		v    []int
+	}{{"ids", ids}, {"targets", targets}} {
+		if x.v == nil {
+			continue
+		}
+		v := make([]int64, len(x.v))
+		for i, id := range x.v {
+			v[i] = int64(id)
+		}
+		ts = append(ts, safetensors.NamedTensor{Name: x.name, T: tensor.New(tensor.WithShape(B, T), tensor.WithBacking(v))})
 	}
-	ts := []safetensors.NamedTensor{{Name: "ids", T: tensor.New(tensor.WithShape(B, T), tensor.WithBacking(v))}}
 	if err := safetensors.WriteFile(path, ts, nil); err != nil {
 		t.Fatal(err)
 	}

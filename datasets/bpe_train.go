@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"container/heap"
+	"context"
 	"sort"
 
 	"github.com/pkg/errors"
@@ -19,6 +20,12 @@ import (
 // occurrences it changes, not to the corpus. 1,000 merges on tiny
 // shakespeare (1.1 MB) take well under a second.
 func TrainBPE(text string, numMerges int) (*BPETokenizer, error) {
+	return TrainBPEContext(context.Background(), text, numMerges)
+}
+
+// TrainBPEContext is TrainBPE stopping with ctx's error once ctx is done
+// (checked before each merge).
+func TrainBPEContext(ctx context.Context, text string, numMerges int) (*BPETokenizer, error) {
 	if numMerges < 0 {
 		return nil, errors.Errorf("datasets: TrainBPE: negative number of merges %d", numMerges)
 	}
@@ -48,7 +55,13 @@ func TrainBPE(text string, numMerges int) (*BPETokenizer, error) {
 		tr.queue = append(tr.queue, pairCount{key: key, n: n})
 	}
 	heap.Init(&tr.queue)
-	for len(tr.merges) < numMerges && tr.mergeBest() {
+	for len(tr.merges) < numMerges {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if !tr.mergeBest() {
+			break
+		}
 	}
 	return bpeFromFile(tr.tokens, tr.merges)
 }

@@ -10,19 +10,14 @@ import (
 
 // DataParallel is the optimizer returned by NewDataParallel.
 type DataParallel struct {
-	comm  Comm
-	inner optim.Optimizer
-	// flat buffers reused from step to step: every trainable float32
-	// gradient, then every float64 one, end to end.
-	buf32 []float32
-	buf64 []float64
+	comm    Comm
+	inner   optim.Optimizer
+	reducer *Reducer
 }
 
 // NewDataParallel returns an optimizer that averages the gradients of the
-// trainable parameters across the ranks of comm, then lets opt update the
-// parameters. The gradients, of any shapes, are copied into one flat buffer
-// per element type (a model has one, so one all-reduce per step), summed
-// across ranks by one all-reduce, divided by comm.Size() and copied back.
+// trainable parameters across the ranks of comm (Reducer.Sum scaled by
+// 1/comm.Size()), then lets opt update the parameters.
 // When every rank's loss is the mean over a local batch of the same size,
 // the average is the gradient of the mean loss over the global batch.
 // Because every rank then applies the same update to the same values, the
@@ -31,7 +26,7 @@ type DataParallel struct {
 // Steps, State and SetState are opt's. Wrap a clipping optimizer, not the
 // other way round, so that clipping sees the averaged gradients.
 func NewDataParallel(comm Comm, opt optim.Optimizer) *DataParallel {
-	return &DataParallel{comm: comm, inner: opt}
+	return &DataParallel{comm: comm, inner: opt, reducer: NewReducer(comm)}
 }
 
 // Comm returns the communicator.
@@ -45,15 +40,31 @@ func (d *DataParallel) Step(params []*graph.Param) error {
 		return errors.New("distributed: DataParallel: nil communicator or optimizer")
 	}
 	if d.comm.Size() > 1 {
-		if err := d.average(params); err != nil {
+		if err := d.reducer.Sum(params, 1/float64(d.comm.Size())); err != nil {
 			return err
 		}
 	}
 	return d.inner.Step(params)
 }
 
-// average replaces every trainable gradient by its mean across ranks.
-func (d *DataParallel) average(params []*graph.Param) error {
+// Reducer sums gradients across the ranks of a communicator, reusing its
+// flat buffers from call to call.
+type Reducer struct {
+	comm Comm
+	// every trainable float32 gradient, then every float64 one, end to end
+	buf32 []float32
+	buf64 []float64
+}
+
+// NewReducer returns a Reducer over comm.
+func NewReducer(comm Comm) *Reducer { return &Reducer{comm: comm} }
+
+// Sum replaces every trainable gradient of params by scale times its sum
+// across ranks. The gradients, of any shapes, are copied into one flat
+// buffer per element type (a model has one, so one all-reduce per call),
+// summed by one all-reduce, scaled in float64 and copied back. Every rank
+// must call it with the same parameters, in the same order.
+func (d *Reducer) Sum(params []*graph.Param, scale float64) error {
 	var grads []*tensor.Dense
 	n32, n64 := 0, 0
 	for _, p := range params {
@@ -62,7 +73,7 @@ func (d *DataParallel) average(params []*graph.Param) error {
 		}
 		g := p.Grad()
 		if g == nil {
-			return errors.Errorf("distributed: DataParallel: parameter %q has no gradient", p.Name())
+			return errors.Errorf("distributed: parameter %q has no gradient", p.Name())
 		}
 		switch g.Dtype() {
 		case tensor.Float32:
@@ -70,7 +81,7 @@ func (d *DataParallel) average(params []*graph.Param) error {
 		case tensor.Float64:
 			n64 += g.DataSize()
 		default:
-			return errors.Errorf("distributed: DataParallel: parameter %q has a %v gradient; float32 and float64 are supported", p.Name(), g.Dtype())
+			return errors.Errorf("distributed: parameter %q has a %v gradient; float32 and float64 are supported", p.Name(), g.Dtype())
 		}
 		grads = append(grads, g)
 	}
@@ -84,21 +95,24 @@ func (d *DataParallel) average(params []*graph.Param) error {
 			o64 += copy(d.buf64[o64:], g.Float64s())
 		}
 	}
-	scale := 1 / float64(d.comm.Size())
 	if n32 > 0 {
 		if err := d.comm.AllReduceFloat32(d.buf32); err != nil {
 			return errors.Wrapf(err, "distributed: all-reduce of %d float32 gradient values", n32)
 		}
-		for i := range d.buf32 {
-			d.buf32[i] = float32(float64(d.buf32[i]) * scale)
+		if scale != 1 {
+			for i := range d.buf32 {
+				d.buf32[i] = float32(float64(d.buf32[i]) * scale)
+			}
 		}
 	}
 	if n64 > 0 {
 		if err := d.comm.AllReduceFloat64(d.buf64); err != nil {
 			return errors.Wrapf(err, "distributed: all-reduce of %d float64 gradient values", n64)
 		}
-		for i := range d.buf64 {
-			d.buf64[i] *= scale
+		if scale != 1 {
+			for i := range d.buf64 {
+				d.buf64[i] *= scale
+			}
 		}
 	}
 	o32, o64 = 0, 0

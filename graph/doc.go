@@ -16,8 +16,7 @@
 // inference. Shapes are fixed per program, a property of Gorgonia's tape
 // machine: build one program per batch shape.
 //
-// The package also holds the custom operations that Gorgonia lacks or gets
-// wrong (Dropout, GELU, softmax cross-entropy over integer targets;
-// traps_test.go pins each gorgonia v0.9.18 trap worked around) and GradCheck, a float64 finite-difference
-// gradient checker usable on any loss.
+// GradCheck is a float64 finite-difference gradient checker usable on any
+// loss. The custom operations models are built from (Affine, LayerNorm,
+// Dropout, the fused recurrences, …) are in package ops.
 package graph

@@ -100,11 +100,15 @@ func (m *Model) SetDropoutState(state []byte) error {
 	return errors.Wrap(m.dropSrc.UnmarshalBinary(state), "graph: restoring dropout RNG state")
 }
 
-// newOpID returns a number unique within the model, used to keep Gorgonia
-// from merging two custom operations that look alike: gorgonia merges nodes
-// whose ops hash alike, and its own Dropout(x, 0.1) and Dropout(x, 0.5) hash
-// alike (TestDropoutNotMerged, TestOpHashesDistinct).
-func (m *Model) newOpID() uint64 {
+// DropoutRNG returns the generator that dropout masks are drawn from as
+// programs run (its state is DropoutState), for ops.Dropout.
+func (m *Model) DropoutRNG() *rand.Rand { return m.dropRNG }
+
+// NewOpID returns a number unique within the model, for an operation with
+// state of its own (ops.Dropout) to put into its hash: gorgonia merges nodes
+// whose ops hash alike and whose children agree, which would make two
+// dropouts of one node share a mask (TestDropoutNotMerged).
+func (m *Model) NewOpID() uint64 {
 	m.nextOpID++
 	return m.nextOpID
 }

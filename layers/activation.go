@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"sort"
 
-	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -23,14 +23,14 @@ func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) {
 // GELU returns the exact Gaussian error linear unit x·Φ(x) elementwise
 // (Hendrycks & Gimpel 2016), as in BERT and PyTorch's nn.GELU().
 func GELU(x *gorgonia.Node) (*gorgonia.Node, error) {
-	y, err := graph.GELU(x)
+	y, err := ops.GELU(x)
 	return y, errors.Wrap(err, "layers: GELU")
 }
 
 // GELUTanh returns the tanh approximation of GELU elementwise, as in GPT-2
 // and PyTorch's nn.GELU(approximate="tanh").
 func GELUTanh(x *gorgonia.Node) (*gorgonia.Node, error) {
-	y, err := graph.GELUTanh(x)
+	y, err := ops.GELUTanh(x)
 	return y, errors.Wrap(err, "layers: GELUTanh")
 }
 
@@ -49,7 +49,7 @@ func Sigmoid(x *gorgonia.Node) (*gorgonia.Node, error) {
 // Softmax returns softmax along the last axis of x ([N,V], [B,T,V], …): each
 // vector becomes a probability distribution (Bridle 1990).
 func Softmax(x *gorgonia.Node) (*gorgonia.Node, error) {
-	y, err := graph.Softmax(x)
+	y, err := ops.Softmax(x)
 	return y, errors.Wrap(err, "layers: Softmax")
 }
 

@@ -3,7 +3,7 @@ package layers
 import (
 	"math"
 
-	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -44,14 +44,14 @@ func AttentionWeights(q, k *gorgonia.Node, mask Mask) (*gorgonia.Node, error) {
 		return nil, errors.Errorf("layers: attention: query %v %v and key %v %v, want [B,H,Tq,dk] and [B,H,Tk,dk] (or [B,Tq,dk] and [B,Tk,dk]) of one element type",
 			q.Dtype(), qs, k.Dtype(), ks)
 	}
-	return attentionWeights(q, k, mask, graph.BMMLayout{TransB: true}, qs[n-1])
+	return attentionWeights(q, k, mask, ops.BMMLayout{TransB: true}, qs[n-1])
 }
 
 // attentionWeights returns the masked softmax of QKᵀ/√dk, QKᵀ computed by
-// graph.BatchedMatMul under layout l (TransB set; interleaved operands
+// ops.BatchedMatMul under layout l (TransB set; interleaved operands
 // [B,T,H,dk] for MultiHeadAttention), as weights [B,H,Tq,Tk].
-func attentionWeights(q, k *gorgonia.Node, mask Mask, l graph.BMMLayout, dk int) (*gorgonia.Node, error) {
-	scores, err := graph.BatchedMatMul(q, k, l)
+func attentionWeights(q, k *gorgonia.Node, mask Mask, l ops.BMMLayout, dk int) (*gorgonia.Node, error) {
+	scores, err := ops.BatchedMatMul(q, k, l)
 	if err != nil {
 		return nil, errors.Wrapf(err, "layers: attention: QKᵀ of %v and %v", q.Shape(), k.Shape())
 	}
@@ -71,6 +71,6 @@ func applyAttention(weights, v *gorgonia.Node) (*gorgonia.Node, error) {
 		return nil, errors.Errorf("layers: attention: value %v %v does not match weights %v %v, want [%v…,Tk=%d,dv]",
 			v.Dtype(), vs, weights.Dtype(), ws, ws[:n-2], ws[n-1])
 	}
-	out, err := graph.BatchedMatMul(weights, v, graph.BMMLayout{})
+	out, err := ops.BatchedMatMul(weights, v, ops.BMMLayout{})
 	return out, errors.Wrapf(err, "layers: attention: weights %v · values %v", ws, vs)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -70,7 +71,7 @@ func (c attnCase) build(t *testing.T, m *graph.Model) (q, k, v, out, w *gorgonia
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mask.KeyPadding, err = PaddingMask(ids, attnPadID, m.Dtype()); err != nil {
+		if mask.KeyPadding, err = ops.PaddingMask(ids, attnPadID, m.Dtype()); err != nil {
 			t.Fatal(err)
 		}
 		feeds = graph.Feeds{"ids": tensor.New(tensor.WithShape(c.b, c.tk), tensor.WithBacking(c.ids()))}
@@ -262,7 +263,7 @@ func TestPaddingMask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mask, err := PaddingMask(ids, 7, m.Dtype())
+	mask, err := ops.PaddingMask(ids, 7, m.Dtype())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +278,7 @@ func TestPaddingMask(t *testing.T) {
 	if got, want := res[0].Float32s(), []float32{1, 0, 1, 0, 0, 1}; !equalFloat32s(got, want) {
 		t.Fatalf("mask %v, want %v", got, want)
 	}
-	_, err = PaddingMask(mask, 0, m.Dtype())
+	_, err = ops.PaddingMask(mask, 0, m.Dtype())
 	wantError(t, err, "PaddingMask", "tensor.Int", "[B,T]")
 }
 
@@ -292,7 +293,7 @@ func TestAttentionErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pad, err := PaddingMask(ids, 0, m.Dtype())
+	pad, err := ops.PaddingMask(ids, 0, m.Dtype())
 	if err != nil {
 		t.Fatal(err)
 	}

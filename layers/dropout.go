@@ -2,6 +2,7 @@ package layers
 
 import (
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 )
@@ -30,6 +31,6 @@ func (d *Dropout) Forward(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if x == nil {
 		return nil, errors.New("layers: Dropout: nil input")
 	}
-	y, err := graph.Dropout(d.m, x, d.P)
+	y, err := ops.Dropout(d.m, x, d.P)
 	return y, errors.Wrapf(err, "layers: Dropout(%v) of %v", d.P, x.Shape())
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/layers"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/gorgonet/gorgonet/optim"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -60,7 +61,7 @@ func TestEmbeddingFromWord2Vec(t *testing.T) {
 			t.Fatal(err)
 		}
 		targets, _ := m.IndexInput("targets", 1)
-		loss, err := graph.CrossEntropy(logits, targets, -1)
+		loss, err := ops.CrossEntropy(logits, targets, -1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -32,7 +33,7 @@ func paddingFeeds(t *testing.T, m *graph.Model, name string, b, tl int, pads []i
 	if err != nil {
 		t.Fatal(err)
 	}
-	mask, err := PaddingMask(ids, attnPadID, m.Dtype())
+	mask, err := ops.PaddingMask(ids, attnPadID, m.Dtype())
 	if err != nil {
 		t.Fatal(err)
 	}

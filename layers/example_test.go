@@ -5,6 +5,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/layers"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/gorgonet/gorgonet/optim"
 	"gorgonia.org/tensor"
 )
@@ -23,7 +24,7 @@ func ExampleMLP() {
 	if err != nil {
 		panic(err)
 	}
-	loss, err := graph.CrossEntropy(logits, targets, -1)
+	loss, err := ops.CrossEntropy(logits, targets, -1)
 	if err != nil {
 		panic(err)
 	}

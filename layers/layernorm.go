@@ -2,6 +2,7 @@ package layers
 
 import (
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -52,7 +53,7 @@ func (ln *LayerNorm) Name() string { return ln.name }
 
 // Forward normalises x of shape [N,Dim], [B,T,Dim] or [B,H,T,Dim] over its
 // last axis and returns a node of the same shape, as one fused operation
-// with hand-written gradients (graph.LayerNorm).
+// with hand-written gradients (ops.LayerNorm).
 func (ln *LayerNorm) Forward(x *gorgonia.Node) (*gorgonia.Node, error) {
 	id := layerID("LayerNorm", ln.name)
 	if err := checkInput(id, x, ln.m.Dtype(), rowLayouts, ln.Dim); err != nil {
@@ -62,6 +63,6 @@ func (ln *LayerNorm) Forward(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if ln.Bias != nil {
 		b = ln.Bias.Node()
 	}
-	y, err := graph.LayerNorm(x, ln.Weight.Node(), b, ln.Eps)
+	y, err := ops.LayerNorm(x, ln.Weight.Node(), b, ln.Eps)
 	return y, errors.Wrapf(err, "layers: %s", id)
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -47,7 +48,7 @@ func (l *Linear) Name() string { return l.name }
 
 // Forward applies the layer to x of shape [N,In], [B,T,In] or [B,H,T,In] and
 // returns [N,Out], [B,T,Out] or [B,H,T,Out]: x·W + b over the last axis, as
-// one graph.Affine operation (one matrix product over all leading axes; safe
+// one ops.Affine operation (one matrix product over all leading axes; safe
 // inside a residual Add(x, Linear(x)), which gorgonia's Reshape+Mul is not).
 func (l *Linear) Forward(x *gorgonia.Node) (*gorgonia.Node, error) {
 	id := layerID("Linear", l.name)
@@ -58,7 +59,7 @@ func (l *Linear) Forward(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if l.Bias != nil {
 		b = l.Bias.Node()
 	}
-	y, err := graph.Affine(x, l.Weight.Node(), b)
+	y, err := ops.Affine(x, l.Weight.Node(), b)
 	return y, errors.Wrapf(err, "layers: %s", id)
 }
 

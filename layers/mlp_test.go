@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/gorgonet/gorgonet/optim"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -206,7 +207,7 @@ func xorModel(t *testing.T, seed uint64) (*graph.Model, *graph.Program, *gorgoni
 	if err != nil {
 		t.Fatal(err)
 	}
-	loss, err := graph.CrossEntropy(logits, targets, -1)
+	loss, err := ops.CrossEntropy(logits, targets, -1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package layers
 
 import (
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -15,7 +16,7 @@ import (
 //
 // with d_k = d_v = Dim/Heads. The projections of all heads are computed
 // together as one [B·T,Dim]×[Dim,Dim] product each and then split into heads
-// by a reshape to [B,T,H,d_k], which graph.BatchedMatMul reads in place (no
+// by a reshape to [B,T,H,d_k], which ops.BatchedMatMul reads in place (no
 // transpose), so the number of operations does not grow with the number of
 // heads or the batch.
 type MultiHeadAttention struct {
@@ -98,7 +99,7 @@ func (a *MultiHeadAttention) Attend(query, memory *gorgonia.Node, mask Mask) (ou
 			return nil, nil, errors.Wrapf(err, "layers: %s: splitting %s into heads", id, p.l.Name())
 		}
 	}
-	qk := graph.BMMLayout{TransB: true, AInterleaved: true, BInterleaved: true}
+	qk := ops.BMMLayout{TransB: true, AInterleaved: true, BInterleaved: true}
 	if weights, err = attentionWeights(heads[0], heads[1], mask, qk, a.Dim/a.Heads); err != nil {
 		return nil, nil, errors.Wrapf(err, "layers: %s", id)
 	}
@@ -108,7 +109,7 @@ func (a *MultiHeadAttention) Attend(query, memory *gorgonia.Node, mask Mask) (ou
 			return nil, nil, errors.Wrapf(err, "layers: %s: attention dropout", id)
 		}
 	}
-	ctx, err := graph.BatchedMatMul(w, heads[2], graph.BMMLayout{BInterleaved: true, OutInterleaved: true})
+	ctx, err := ops.BatchedMatMul(w, heads[2], ops.BMMLayout{BInterleaved: true, OutInterleaved: true})
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "layers: %s: attention weights · values", id)
 	}
@@ -121,7 +122,7 @@ func (a *MultiHeadAttention) Attend(query, memory *gorgonia.Node, mask Mask) (ou
 
 // splitHeads turns [B,T,Dim] into [B,T,Heads,Dim/Heads], a reshape: the
 // attention products read the heads from this interleaved layout
-// (graph.BMMLayout), so no transpose is needed.
+// (ops.BMMLayout), so no transpose is needed.
 func (a *MultiHeadAttention) splitHeads(x *gorgonia.Node) (*gorgonia.Node, error) {
 	s := x.Shape()
 	return reshape(x, tensor.Shape{s[0], s[1], a.Heads, a.Dim / a.Heads})

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -53,7 +54,7 @@ func (c mhaCase) build(t *testing.T, m *graph.Model, opts ...Option) (a *MultiHe
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mask.KeyPadding, err = PaddingMask(ids, attnPadID, m.Dtype()); err != nil {
+		if mask.KeyPadding, err = ops.PaddingMask(ids, attnPadID, m.Dtype()); err != nil {
 			t.Fatal(err)
 		}
 		feeds = graph.Feeds{"ids": tensor.New(tensor.WithShape(c.b, tk), tensor.WithBacking(ac.ids()))}

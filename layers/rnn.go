@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -20,7 +21,7 @@ type RNNConfig struct {
 	Activation    Activation // nonlinearity of Elman cells; nil means Tanh
 	// Unfused makes RunStacked, RunTimeMajor and Forward unroll the cells
 	// step by step, as Run does, instead of running each layer and
-	// direction as one graph.Recurrence. The results are the same; the
+	// direction as one ops.Recurrence. The results are the same; the
 	// unrolled graph is slower and bigger, and serves to check the fused one.
 	Unfused bool
 }
@@ -39,7 +40,7 @@ type RNNConfig struct {
 // product over all B·T steps.
 //
 // RunStacked, RunTimeMajor and Forward, which see the whole sequence, run
-// each layer and direction as one fused graph.Recurrence (its backward pass
+// each layer and direction as one fused ops.Recurrence (its backward pass
 // written by hand), unless Config.Unfused is set or an Elman cell has an
 // activation other than Tanh and ReLU. Run, which returns every step as its
 // own node, and the cells' Forward unroll the cells step by step.
@@ -156,7 +157,7 @@ type Sequence struct {
 	// G·Hidden], instead of projecting each looked-up vector: the same sums
 	// with Vocab rows of work in place of B·T, for character and other small
 	// vocabularies. The fused recurrence reads the table's rows itself
-	// (graph.RecurrenceInputs.Table), without a gathered copy.
+	// (ops.RecurrenceInputs.Table), without a gathered copy.
 	Tokens    *gorgonia.Node
 	Embedding *Embedding
 	// Mask, optional, is [B,T] of 1 at real tokens and 0 at padding. Where it
@@ -262,7 +263,7 @@ func (r *RNN) layerOutputs(l int, outs [][]*gorgonia.Node) ([]*gorgonia.Node, er
 		y := outs[0][t]
 		if len(outs) == 2 {
 			var err error
-			if y, err = graph.Concat(1, outs[0][t], outs[1][t]); err != nil {
+			if y, err = ops.Concat(1, outs[0][t], outs[1][t]); err != nil {
 				return nil, errors.Wrapf(err, "layers: %s: joining the directions of layer %d at step %d", r.id, l, t)
 			}
 		}
@@ -279,14 +280,14 @@ func (r *RNN) dropBetween(l int, y *gorgonia.Node) (*gorgonia.Node, error) {
 	if l == r.Config.Layers-1 || r.Config.Dropout == 0 {
 		return y, nil
 	}
-	y, err := graph.Dropout(r.m, y, r.Config.Dropout)
+	y, err := ops.Dropout(r.m, y, r.Config.Dropout)
 	return y, errors.Wrapf(err, "layers: %s: dropout after layer %d", r.id, l)
 }
 
 // RunStacked runs the RNN over seq from the initial states init (as Run) and
 // returns the outputs of the last layer at every step stacked, y
 // [B,T,OutputSize()], and the final state of every layer and direction.
-// Each layer and direction is one fused graph.Recurrence, its input part
+// Each layer and direction is one fused ops.Recurrence, its input part
 // x·weight_x + biases one product over all steps (see RNN); padding masks
 // (Sequence.Mask) are applied inside the recurrence.
 func (r *RNN) RunStacked(seq Sequence, init []State) (*gorgonia.Node, []State, error) {
@@ -301,7 +302,7 @@ func (r *RNN) RunTimeMajor(seq Sequence, init []State) (*gorgonia.Node, []State,
 	return r.runStacked(seq, init, true)
 }
 
-// fused reports whether RunStacked builds graph.Recurrence operations.
+// fused reports whether RunStacked builds ops.Recurrence operations.
 func (r *RNN) fused() bool {
 	if r.Config.Unfused {
 		return false
@@ -341,21 +342,21 @@ func (r *RNN) runStacked(seq Sequence, init []State, timeMajor bool) (*gorgonia.
 			if err != nil {
 				return nil, nil, err
 			}
-			in := graph.RecurrenceInputs{WHH: c.WeightHH.Node(), H0: s.H, C0: s.C, Mask: seq.Mask, Reverse: d == 1, TimeMajor: timeMajor}
+			in := ops.RecurrenceInputs{WHH: c.WeightHH.Node(), H0: s.H, C0: s.C, Mask: seq.Mask, Reverse: d == 1, TimeMajor: timeMajor}
 			if err := c.sequenceInput(&in, x, ids, seq.Embedding); err != nil {
 				return nil, nil, err
 			}
-			if kind == graph.RecurrentGRU && c.BiasHH != nil {
+			if kind == ops.RecurrentGRU && c.BiasHH != nil {
 				in.BHH = c.BiasHH.Node()
 			}
-			res, err := graph.Recurrence(kind, in)
+			res, err := ops.Recurrence(kind, in)
 			if err != nil {
 				return nil, nil, errors.Wrapf(err, "layers: %s", c.id)
 			}
 			outs[d] = res.Y
 			final[l*len(layer)+d] = State{H: res.H, C: res.C}
 		}
-		if x, err = graph.Concat(-1, outs...); err != nil {
+		if x, err = ops.Concat(-1, outs...); err != nil {
 			return nil, nil, errors.Wrapf(err, "layers: %s: joining the directions of layer %d", r.id, l)
 		}
 		if x, err = r.dropBetween(l, x); err != nil {
@@ -368,7 +369,7 @@ func (r *RNN) runStacked(seq Sequence, init []State, timeMajor bool) (*gorgonia.
 
 // fusedInput returns the first layer's input of a fused run in the layout
 // asked for ([B,T,In] or [T,B,In]), or the token ids [B,T], which
-// graph.Recurrence reads in either layout.
+// ops.Recurrence reads in either layout.
 func (r *RNN) fusedInput(seq Sequence, timeMajor bool) (x, ids *gorgonia.Node, err error) {
 	switch {
 	case seq.Tokens != nil:
@@ -391,7 +392,7 @@ func stackSteps(ys []*gorgonia.Node, timeMajor bool) (*gorgonia.Node, error) {
 	if len(ys) == 0 || ys[0].Dims() != 2 {
 		return nil, errors.New("stacking the steps: want steps [B,D]")
 	}
-	rows, err := graph.Concat(0, ys...)
+	rows, err := ops.Concat(0, ys...)
 	if err != nil {
 		return nil, errors.Wrap(err, "stacking the steps")
 	}
@@ -470,7 +471,7 @@ func (r *RNN) maskSteps(mask *gorgonia.Node, steps int) ([]*gorgonia.Node, error
 	batch := mask.Shape()[0]
 	out := make([]*gorgonia.Node, steps)
 	for t := range out {
-		col, err := graph.Narrow(mask, 1, t, 1)
+		col, err := ops.Narrow(mask, 1, t, 1)
 		if err == nil {
 			col, err = gorgonia.Reshape(col, tensor.Shape{batch})
 		}
@@ -540,7 +541,7 @@ func (r *RNN) Forward(x *gorgonia.Node, init []State) (*gorgonia.Node, []State, 
 	return r.RunStacked(Sequence{Inputs: x}, init)
 }
 
-// SplitSteps cuts x [B,T,D] into its T steps [B,D] (with graph.Narrow, safe
+// SplitSteps cuts x [B,T,D] into its T steps [B,D] (with ops.Narrow, safe
 // at any T). When x needs a gradient, each step's gradient is scattered into
 // a [B,T,D] tensor, so prefer building the steps directly where that is
 // possible (as Sequence.Tokens does).
@@ -551,7 +552,7 @@ func SplitSteps(x *gorgonia.Node) ([]*gorgonia.Node, error) {
 	}
 	out := make([]*gorgonia.Node, s[1])
 	for t := range out {
-		y, err := graph.Narrow(x, 1, t, 1)
+		y, err := ops.Narrow(x, 1, t, 1)
 		if err == nil {
 			y, err = gorgonia.Reshape(y, tensor.Shape{s[0], s[2]})
 		}
@@ -563,7 +564,7 @@ func SplitSteps(x *gorgonia.Node) ([]*gorgonia.Node, error) {
 	return out, nil
 }
 
-// StackSteps joins T steps [B,D] into [B,T,D] (with graph.Concat, whose
+// StackSteps joins T steps [B,D] into [B,T,D] (with ops.Concat, whose
 // gradient is safe at any T).
 func StackSteps(ys []*gorgonia.Node) (*gorgonia.Node, error) {
 	if len(ys) == 0 {
@@ -581,7 +582,7 @@ func StackSteps(ys []*gorgonia.Node) (*gorgonia.Node, error) {
 		}
 		cols[t] = c
 	}
-	y, err := graph.Concat(1, cols...)
+	y, err := ops.Concat(1, cols...)
 	return y, errors.Wrap(err, "StackSteps")
 }
 

@@ -6,6 +6,7 @@ import (
 	"reflect"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -70,10 +71,10 @@ type Cell interface {
 
 	// base returns the shared parameters.
 	base() *cellBase
-	// fusedCell returns the cell for graph.Recurrence, or false when the
+	// fusedCell returns the cell for ops.Recurrence, or false when the
 	// cell cannot be fused (an Elman cell with an activation other than
 	// Tanh and ReLU).
-	fusedCell() (graph.RecurrentCell, bool)
+	fusedCell() (ops.RecurrentCell, bool)
 	// step computes the next state from xp, the input projection of the
 	// step (see cellBase.project), and the state s (H never nil).
 	step(xp *gorgonia.Node, s State) (State, error)
@@ -152,13 +153,13 @@ func newCellBase(m *graph.Model, kind CellKind, name, suffix string, in, hidden 
 
 func (c *cellBase) base() *cellBase { return c }
 
-// fusedCell returns the LSTM or GRU cell of graph.Recurrence (RNNCell has its own).
-func (c *cellBase) fusedCell() (graph.RecurrentCell, bool) {
+// fusedCell returns the LSTM or GRU cell of ops.Recurrence (RNNCell has its own).
+func (c *cellBase) fusedCell() (ops.RecurrentCell, bool) {
 	switch c.kind {
 	case LSTM:
-		return graph.RecurrentLSTM, true
+		return ops.RecurrentLSTM, true
 	case GRU:
-		return graph.RecurrentGRU, true
+		return ops.RecurrentGRU, true
 	}
 	return 0, false
 }
@@ -203,7 +204,7 @@ func (c *cellBase) TorchNames() []string {
 func (c *cellBase) project(x *gorgonia.Node) (*gorgonia.Node, error) {
 	xw, err := gorgonia.Mul(x, c.WeightIH.Node())
 	if err != nil {
-		return nil, errors.Wrapf(err, "layers: %s: x·weight_ih of %v and %v", c.id, x.Shape(), c.WeightIH.Shape())
+		return nil, errors.Wrapf(err, "layers: %s: x·weight_x of %v and %v", c.id, x.Shape(), c.WeightIH.Shape())
 	}
 	b, err := c.inputBias()
 	if b == nil || err != nil {
@@ -227,10 +228,10 @@ func (c *cellBase) inputBias() (*gorgonia.Node, error) {
 }
 
 // sequenceInput sets the input part of every gate for a fused run
-// (graph.Recurrence): in.XP = x·weight_ih + bias as one graph.Affine for the
+// (ops.Recurrence): in.XP = x·weight_ih + bias as one ops.Affine for the
 // inputs x ([B,T,In] or [T,B,In]), or for token ids [B,T], in.Table = the
 // embedding table projected once (see Sequence.Tokens) and in.Ids = ids.
-func (c *cellBase) sequenceInput(in *graph.RecurrenceInputs, x, ids *gorgonia.Node, emb *Embedding) error {
+func (c *cellBase) sequenceInput(in *ops.RecurrenceInputs, x, ids *gorgonia.Node, emb *Embedding) error {
 	if ids != nil {
 		table, err := c.project(emb.Weight.Node())
 		in.Table, in.Ids = table, ids
@@ -240,7 +241,7 @@ func (c *cellBase) sequenceInput(in *graph.RecurrenceInputs, x, ids *gorgonia.No
 	if err != nil {
 		return err
 	}
-	in.XP, err = graph.Affine(x, c.WeightIH.Node(), b)
+	in.XP, err = ops.Affine(x, c.WeightIH.Node(), b)
 	return errors.Wrapf(err, "layers: %s: x·weight_ih + bias", c.id)
 }
 
@@ -251,10 +252,10 @@ func (c *cellBase) recurrent(h *gorgonia.Node) (*gorgonia.Node, error) {
 }
 
 // gate returns gate block k, [B,Hidden], of x [B, G·Hidden]. It is cut with
-// graph.Narrow: gorgonia's Slice would merge the blocks of a cell with 256
+// ops.Narrow: gorgonia's Slice would merge the blocks of a cell with 256
 // hidden units, which lie 256 columns apart.
 func (c *cellBase) gate(x *gorgonia.Node, k, blocks int) (*gorgonia.Node, error) {
-	y, err := graph.Narrow(x, 1, k*c.Hidden, blocks*c.Hidden)
+	y, err := ops.Narrow(x, 1, k*c.Hidden, blocks*c.Hidden)
 	return y, errors.Wrapf(err, "layers: %s: gate block %d", c.id, k)
 }
 
@@ -329,14 +330,14 @@ func newRNNCell(m *graph.Model, name, suffix string, in, hidden int, act Activat
 // zero State stands for zeros).
 func (c *RNNCell) Forward(x *gorgonia.Node, s State) (State, error) { return cellForward(c, x, s) }
 
-// fusedCell returns graph.RecurrentTanh or graph.RecurrentReLU for a cell with
+// fusedCell returns ops.RecurrentTanh or ops.RecurrentReLU for a cell with
 // the Tanh or ReLU activation; other activations are not fused.
-func (c *RNNCell) fusedCell() (graph.RecurrentCell, bool) {
+func (c *RNNCell) fusedCell() (ops.RecurrentCell, bool) {
 	switch reflect.ValueOf(c.act).Pointer() {
 	case reflect.ValueOf(Activation(Tanh)).Pointer():
-		return graph.RecurrentTanh, true
+		return ops.RecurrentTanh, true
 	case reflect.ValueOf(Activation(ReLU)).Pointer():
-		return graph.RecurrentReLU, true
+		return ops.RecurrentReLU, true
 	}
 	return 0, false
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -201,7 +202,7 @@ func TestCellGradients(t *testing.T) {
 			}
 			y := s.H
 			if c.kind == LSTM {
-				if y, err = graph.Concat(1, s.H, s.C); err != nil {
+				if y, err = ops.Concat(1, s.H, s.C); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -235,7 +236,7 @@ func TestElmanIsTheSeedFormula(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := graph.Softmax(logits)
+	o, err := ops.Softmax(logits)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,11 +7,12 @@ import (
 	"testing"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// fusedCase is an RNN run both fused (graph.Recurrence) and unfused (cells
+// fusedCase is an RNN run both fused (ops.Recurrence) and unfused (cells
 // unrolled step by step).
 type fusedCase struct {
 	cfg          RNNConfig
@@ -150,7 +151,7 @@ func runFusedCase(t *testing.T, c fusedCase, dt tensor.Dtype, unfused bool) fuse
 		t.Fatal(err)
 	}
 	if n := recurrenceNodes(m); (n > 0) == unfused || (!unfused && n != 2*r.NumStates()) {
-		t.Fatalf("unfused=%v: %d nodes of graph.Recurrence for %d layers × directions", unfused, n, r.NumStates())
+		t.Fatalf("unfused=%v: %d nodes of ops.Recurrence for %d layers × directions", unfused, n, r.NumStates())
 	}
 	outs := []*gorgonia.Node{y}
 	for _, s := range final {
@@ -192,7 +193,7 @@ func runFusedCase(t *testing.T, c fusedCase, dt tensor.Dtype, unfused bool) fuse
 	return res
 }
 
-// recurrenceNodes counts the nodes of graph.Recurrence's operations in m's
+// recurrenceNodes counts the nodes of ops.Recurrence's operations in m's
 // graph before differentiation: two per recurrence (forward and outputs).
 func recurrenceNodes(m *graph.Model) int {
 	n := 0
@@ -305,7 +306,7 @@ func TestRNNFusedGradCheck(t *testing.T) {
 			if last, err = gorgonia.Reshape(last, tensor.Shape{batch * hidden}); err != nil {
 				t.Fatal(err)
 			}
-			all, err := graph.Concat(0, flat, last)
+			all, err := ops.Concat(0, flat, last)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/ops"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -135,7 +136,7 @@ func TestRNNGradients(t *testing.T) {
 					parts = append(parts, s.C)
 				}
 			}
-			all, err := graph.Concat(1, parts...)
+			all, err := ops.Concat(1, parts...)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -108,6 +108,8 @@ type TrainConfig struct {
 	EvalBatches int    `json:"eval_batches"` // batches per validation; 0: the whole validation split
 	SaveEvery   int    `json:"save_every"`   // steps between checkpoints (and at the end); 0: only at the end
 	Keep        int    `json:"keep"`         // step checkpoints kept (the newest); best.safetensors is extra
+	Accumulate  int    `json:"accumulate"`   // micro-batches of batch_size rows per step (gradient accumulation)
+	Patience    int    `json:"patience"`     // validations without a lower loss before stopping early; 0: never
 }
 
 // SampleConfig is how text is generated after training and by `sample`.
@@ -135,7 +137,7 @@ func defaultConfig() Config {
 		Data: DataConfig{Tokenizer: "char", BPEMerges: 200, ValFraction: 0.1, Task: "reverse", TaskPairs: 2000},
 		Optim: OptimConfig{Name: "adamw", LR: 5e-3, MinLR: 5e-4, Schedule: "warmup_cosine", Warmup: -1, Gamma: 0.5,
 			WeightDecay: 0.1, Beta1: 0.9, Beta2: 0.99, Eps: 1e-8, Momentum: 0.9, Alpha: 0.99, Clip: 1},
-		Train:  TrainConfig{Steps: 600, BatchSize: 16, Seed: 1, LogEvery: 10, EvalEvery: 100, EvalBatches: 8, SaveEvery: 100, Keep: 2},
+		Train:  TrainConfig{Steps: 600, BatchSize: 16, Seed: 1, LogEvery: 10, EvalEvery: 100, EvalBatches: 8, SaveEvery: 100, Keep: 2, Accumulate: 1},
 		Sample: SampleConfig{Length: 300, Temperature: 0.8, Seed: 1},
 	}
 }
@@ -252,10 +254,12 @@ func (c *Config) validate() error {
 		func() error { return unitInterval("optim.alpha", o.Alpha) },
 		func() error { return c.validateSchedule() },
 		func() error {
-			return positiveInts("train.steps", t.Steps, "train.batch_size", t.BatchSize, "train.log_every", t.LogEvery, "train.keep", t.Keep)
+			return positiveInts("train.steps", t.Steps, "train.batch_size", t.BatchSize, "train.log_every", t.LogEvery, "train.keep", t.Keep,
+				"train.accumulate", t.Accumulate)
 		},
 		func() error {
-			return nonNegativeInts("train.eval_every", t.EvalEvery, "train.eval_batches", t.EvalBatches, "train.save_every", t.SaveEvery)
+			return nonNegativeInts("train.eval_every", t.EvalEvery, "train.eval_batches", t.EvalBatches, "train.save_every", t.SaveEvery,
+				"train.patience", t.Patience)
 		},
 		func() error { return nonNegativeInts("sample.length", s.Length, "sample.top_k", s.TopK) },
 		func() error { return nonNegativeFloats("sample.temperature", s.Temperature) },
@@ -395,7 +399,7 @@ func isSeq2Seq(kind string) bool     { return strings.HasSuffix(kind, "seq2seq")
 // other key must equal the checkpoint's, or the run would not continue the
 // same training.
 var resumableKeys = []string{"train.steps", "train.log_every", "train.eval_every", "train.eval_batches",
-	"train.save_every", "train.keep", "sample"}
+	"train.save_every", "train.keep", "train.patience", "sample"}
 
 // checkResumable returns an error naming the first key on which now differs
 // from saved outside resumableKeys.

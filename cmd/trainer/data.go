@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -43,8 +44,9 @@ func corpusText(path string) (string, string, error) {
 	return text, desc, nil
 }
 
-// buildTokenizer makes the tokenizer that data.tokenizer names from text.
-func buildTokenizer(d DataConfig, text string) (datasets.Tokenizer, error) {
+// buildTokenizer makes the tokenizer that data.tokenizer names from text;
+// training a BPE tokenizer stops when ctx is cancelled.
+func buildTokenizer(ctx context.Context, d DataConfig, text string) (datasets.Tokenizer, error) {
 	switch d.Tokenizer {
 	case "char":
 		return datasets.NewCharTokenizer(text), nil
@@ -52,7 +54,7 @@ func buildTokenizer(d DataConfig, text string) (datasets.Tokenizer, error) {
 		tok, err := datasets.NewWordTokenizer(text, datasets.WordOptions{MinFreq: d.WordMinFreq, MaxSize: d.VocabSize})
 		return tok, errors.Wrap(err, "data.tokenizer")
 	case "bpe":
-		tok, err := datasets.TrainBPE(text, d.BPEMerges)
+		tok, err := datasets.TrainBPEContext(ctx, text, d.BPEMerges)
 		return tok, errors.Wrap(err, "data.tokenizer")
 	case "gpt2":
 		tok, err := datasets.LoadGPT2Tokenizer(d.VocabFile, d.MergesFile)
@@ -71,13 +73,13 @@ type lmData struct {
 // loadLMData reads and tokenises the corpus of cfg with tok, or with a
 // tokenizer built from the text when tok is nil, and splits it. The training
 // part must hold at least one window of model.context+1 tokens.
-func loadLMData(cfg Config, tok datasets.Tokenizer) (*lmData, error) {
+func loadLMData(ctx context.Context, cfg Config, tok datasets.Tokenizer) (*lmData, error) {
 	text, desc, err := corpusText(cfg.Data.Path)
 	if err != nil {
 		return nil, err
 	}
 	if tok == nil {
-		if tok, err = buildTokenizer(cfg.Data, text); err != nil {
+		if tok, err = buildTokenizer(ctx, cfg.Data, text); err != nil {
 			return nil, err
 		}
 	}
@@ -146,7 +148,7 @@ func taskConfig(name string, context int) (datasets.TaskConfig, error) {
 
 // loadS2SData reads (or generates) the pairs of cfg, builds the tokenizer
 // from every source and target when tok is nil, and splits the pairs.
-func loadS2SData(cfg Config, tok datasets.Tokenizer) (*s2sData, error) {
+func loadS2SData(ctx context.Context, cfg Config, tok datasets.Tokenizer) (*s2sData, error) {
 	pairs, desc, err := loadPairs(cfg)
 	if err != nil {
 		return nil, err
@@ -159,7 +161,7 @@ func loadS2SData(cfg Config, tok datasets.Tokenizer) (*s2sData, error) {
 			b.WriteString(p.Target)
 			b.WriteByte('\n')
 		}
-		if tok, err = buildTokenizer(cfg.Data, b.String()); err != nil {
+		if tok, err = buildTokenizer(ctx, cfg.Data, b.String()); err != nil {
 			return nil, err
 		}
 	}

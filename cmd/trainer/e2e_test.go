@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/gorgonet/gorgonet/internal/runlog"
+	"github.com/gorgonet/gorgonet/train"
 )
 
 // The trainer binary for the end-to-end tests is built once, on first use,
@@ -127,15 +127,15 @@ func tinyLM(data string, steps int, extra ...string) []string {
 }
 
 // trainLosses reads the training-loss records of a run's metrics.
-func trainLosses(t *testing.T, dir string) []runlog.Record {
+func trainLosses(t *testing.T, dir string) []train.Record {
 	t.Helper()
-	records, err := runlog.ReadMetricsFile(filepath.Join(dir, metricsFile))
+	records, err := train.ReadMetricsFile(filepath.Join(dir, metricsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []runlog.Record
+	var out []train.Record
 	for _, r := range records {
-		out = append(out, runlog.Record{Step: r.Step, Split: r.Split, Loss: r.Loss, LR: r.LR})
+		out = append(out, train.Record{Step: r.Step, Split: r.Split, Loss: r.Loss, LR: r.LR})
 	}
 	return out
 }
@@ -384,7 +384,7 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// hashFiles returns a digest of every file under dir.
+// hashFiles returns a digest of every file under dir but its lock file.
 func hashFiles(t *testing.T, dir string) map[string][32]byte {
 	t.Helper()
 	out := map[string][32]byte{}
@@ -393,6 +393,9 @@ func hashFiles(t *testing.T, dir string) map[string][32]byte {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
+		if e.Name() == train.LockFile {
+			continue // names the last process that held the directory
+		}
 		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			t.Fatal(err)

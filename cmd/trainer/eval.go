@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
 
 	"github.com/pkg/errors"
+
+	"github.com/gorgonet/gorgonet/train"
 )
 
 const evalHelp = `
@@ -64,13 +67,13 @@ func cmdEval(args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s (step %d) on %s: loss %.4f, perplexity %.3f, %d tokens\n", ck.path, ck.step, what, loss, math.Exp(loss), tokens)
+	fmt.Fprintf(stdout, "%s (step %d) on %s: loss %.4f, perplexity %.3f, %d tokens\n", ck.path, ck.Step, what, loss, math.Exp(loss), tokens)
 	return nil
 }
 
 // evalLMCheckpoint evaluates a language model on a split of its data or on
 // the file cfg.Data.Path (whole).
-func evalLMCheckpoint(ck *checkpoint, lm lmNet, cfg Config, file bool, split string, batches int) (float64, int, string, error) {
+func evalLMCheckpoint(ck *checkpoint, lm train.LanguageModel, cfg Config, file bool, split string, batches int) (float64, int, string, error) {
 	var ids []int
 	var what string
 	if file {
@@ -80,7 +83,7 @@ func evalLMCheckpoint(ck *checkpoint, lm lmNet, cfg Config, file bool, split str
 		}
 		ids, what = ck.tok.Encode(text), desc
 	} else {
-		d, err := loadLMData(cfg, ck.tok)
+		d, err := loadLMData(context.Background(), cfg, ck.tok)
 		if err != nil {
 			return 0, 0, "", err
 		}
@@ -92,18 +95,18 @@ func evalLMCheckpoint(ck *checkpoint, lm lmNet, cfg Config, file bool, split str
 	if len(ids) < 2 {
 		return 0, 0, "", errors.Errorf("%s: fewer than 2 tokens, nothing to predict", what)
 	}
-	e, err := lm.compileEval(cfg.Train.BatchSize, cfg.Model.Context)
+	e, err := lm.CompileEval(cfg.Train.BatchSize, cfg.Model.Context)
 	if err != nil {
 		return 0, 0, "", err
 	}
-	loss, tokens, err := evaluateLM(e, ids, cfg.Train.BatchSize, cfg.Model.Context, batches)
+	loss, tokens, err := train.EvaluateLM(context.Background(), e, ids, cfg.Train.BatchSize, cfg.Model.Context, batches)
 	return loss, tokens, what, err
 }
 
 // evalS2SCheckpoint evaluates a seq2seq model on a split of its pairs or on
 // the TSV file cfg.Data.Path.
-func evalS2SCheckpoint(ck *checkpoint, s2s s2sNet, cfg Config, file bool, split string, batches int) (float64, int, string, error) {
-	d, err := loadS2SData(cfg, ck.tok)
+func evalS2SCheckpoint(ck *checkpoint, s2s train.Seq2SeqModel, cfg Config, file bool, split string, batches int) (float64, int, string, error) {
+	d, err := loadS2SData(context.Background(), cfg, ck.tok)
 	if err != nil {
 		return 0, 0, "", err
 	}
@@ -115,15 +118,16 @@ func evalS2SCheckpoint(ck *checkpoint, s2s s2sNet, cfg Config, file bool, split 
 		what = d.source
 	}
 	ctx := cfg.Model.Context
-	fit := fittingPairs(ck.tok, pairs, ctx)
+	fit := train.FittingPairs(ck.tok, ck.tok, pairs, ctx, ctx)
 	if fit == 0 {
 		return 0, 0, "", errors.Errorf("%s: no pair fits the model's model.context %d", what, ctx)
 	}
 	B := min(cfg.Train.BatchSize, fit)
-	loss, err := s2s.compileEval(B, ctx, ctx)
+	loss, err := s2s.CompileEval(B, ctx, ctx)
 	if err != nil {
 		return 0, 0, "", err
 	}
-	l, tokens, err := evaluateS2S(loss, cfg, ck.tok, pairs, B, batches)
+	sc := train.Seq2SeqConfig{Batch: B, SourceLen: ctx, TargetLen: ctx, EvalBatch: B, Seed: cfg.Train.Seed}
+	l, tokens, err := train.EvaluateSeq2Seq(context.Background(), loss, pairs, ck.tok, ck.tok, sc, batches)
 	return l, tokens, what, err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -100,7 +101,7 @@ func loadUntrusted(t *testing.T, path, data string) {
 		_, err = ck.loadNetwork()
 	}
 	if err == nil && ck.cfg.Data.Path == data {
-		_, err = newRun(ck.cfg, ck)
+		_, err = newRun(context.Background(), ck.cfg, ck)
 	}
 	runtime.ReadMemStats(&after)
 	if err != nil && !strings.Contains(err.Error(), path) && !strings.Contains(err.Error(), "resuming from") {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/gorgonet/gorgonet/internal/runlog"
 	"github.com/gorgonet/gorgonet/layers"
+	"github.com/gorgonet/gorgonet/models/transformer"
+	"github.com/gorgonet/gorgonet/train"
 )
 
 const inspectHelp = `
@@ -58,8 +60,8 @@ func cmdInspect(args []string, stdout, _ io.Writer) error {
 	if *attention == "" {
 		return nil
 	}
-	tlm, ok := net.lm.(*transformerLM)
-	if !ok {
+	tlm := net.tlm
+	if tlm == nil {
 		return errors.Errorf("--attention needs a transformer_lm checkpoint; %s holds a %s model", ck.path, ck.cfg.Model.Kind)
 	}
 	text := *input
@@ -76,34 +78,34 @@ func cmdInspect(args []string, stdout, _ io.Writer) error {
 func describeCheckpoint(w io.Writer, ck *checkpoint, net *network) {
 	fmt.Fprintf(w, "checkpoint %s\n", ck.path)
 	fmt.Fprintf(w, "  model      %s (%s)\n", ck.cfg.Model.Kind, ck.cfg.Model.Dtype)
-	fmt.Fprintf(w, "  step       %d of %d\n", ck.step, ck.cfg.Train.Steps)
-	fmt.Fprintf(w, "  losses     train %s, validation %s, best validation %s\n", lossText(ck.trainLoss), lossText(ck.valLoss), lossText(ck.bestVal))
-	fmt.Fprintf(w, "  optimizer  %s, %d updates (%d state tensors)\n", ck.optim.Kind, ck.optim.Steps, len(ck.optim.Slots))
-	fmt.Fprintf(w, "  tokenizer  %s, %d ids\n", ck.tok.Kind(), ck.tok.VocabSize())
-	if !math.IsNaN(ck.elapsed) {
-		fmt.Fprintf(w, "  trained    %.1f s\n", ck.elapsed)
+	fmt.Fprintf(w, "  step       %d of %d\n", ck.Step, ck.cfg.Train.Steps)
+	fmt.Fprintf(w, "  losses     train %s, validation %s, best validation %s\n", lossText(ck.TrainLoss), lossText(ck.ValLoss), lossText(ck.BestVal))
+	if o := ck.Optimizer; o != nil {
+		fmt.Fprintf(w, "  optimizer  %s, %d updates (%d state tensors)\n", o.Kind, o.Steps, len(o.Slots))
 	}
+	fmt.Fprintf(w, "  tokenizer  %s, %d ids\n", ck.tok.Kind(), ck.tok.VocabSize())
+	fmt.Fprintf(w, "  trained    %.1f s\n", ck.Elapsed)
 	if err := printConfig(w, ck.cfg); err != nil {
 		fmt.Fprintf(w, "configuration: %v\n", err)
 	}
 	fmt.Fprintf(w, "parameters:\n%s", net.m.Summary())
 	metricsPath := filepath.Join(filepath.Dir(ck.path), metricsFile)
-	records, err := runlog.ReadMetricsFile(metricsPath)
+	records, err := train.ReadMetricsFile(metricsPath)
 	if err != nil {
 		fmt.Fprintf(w, "metrics: none (%v)\n", err)
 		return
 	}
-	var train, val []runlog.Record
+	var steps, val []train.Record
 	for _, r := range records {
-		if r.Split == runlog.Val {
+		if r.Split == train.Val {
 			val = append(val, r)
 		} else {
-			train = append(train, r)
+			steps = append(steps, r)
 		}
 	}
-	fmt.Fprintf(w, "metrics %s: %d training and %d validation records\n", metricsPath, len(train), len(val))
-	if len(train) > 0 {
-		first, last := train[0], train[len(train)-1]
+	fmt.Fprintf(w, "metrics %s: %d training and %d validation records\n", metricsPath, len(steps), len(val))
+	if len(steps) > 0 {
+		first, last := steps[0], steps[len(steps)-1]
 		fmt.Fprintf(w, "  training loss %.4f at step %d → %.4f at step %d\n", first.Loss, first.Step, last.Loss, last.Step)
 	}
 	for _, r := range val {
@@ -124,8 +126,7 @@ func lossText(x float64) string {
 //
 // The LM is pre-LN (transformer.LM): block l attends over LN1(x_l), where
 // x_l is the output of the blocks before it applied to the embeddings.
-func attentionMap(t *transformerLM, ck *checkpoint, text string, layer, head int, pngPath string, out io.Writer) error {
-	lm := t.lm
+func attentionMap(lm *transformer.LM, ck *checkpoint, text string, layer, head int, pngPath string, out io.Writer) error {
 	ids := ck.tok.Encode(text)
 	cfg := lm.Config
 	switch {
@@ -187,7 +188,7 @@ func attentionMap(t *transformerLM, ck *checkpoint, text string, layer, head int
 	if head < 0 {
 		which = "mean of heads"
 	}
-	title := fmt.Sprintf("layer %d, %s, step %d", layer, which, ck.step)
+	title := fmt.Sprintf("layer %d, %s, step %d", layer, which, ck.Step)
 	if err := runlog.PlotHeatmap(matrix, labels, labels, title, pngPath); err != nil {
 		return err
 	}

@@ -23,6 +23,8 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"github.com/gorgonet/gorgonet/train"
 )
 
 func main() {
@@ -84,7 +86,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
-		case errors.Is(err, errInterrupted):
+		case errors.Is(err, train.ErrInterrupted):
 			return exitInterrupted
 		}
 		fmt.Fprintf(stderr, "trainer %s: %v\n", name, err)

@@ -9,63 +9,18 @@ import (
 	"github.com/gorgonet/gorgonet/layers"
 	"github.com/gorgonet/gorgonet/models/rnn"
 	"github.com/gorgonet/gorgonet/models/transformer"
-	"github.com/gorgonet/gorgonet/safetensors"
+	"github.com/gorgonet/gorgonet/train"
 )
 
 // network is a model built from a configuration: a language model (lm) or
-// a sequence-to-sequence model (s2s), exactly one of them set, on m.
+// a sequence-to-sequence model (s2s), exactly one of them set, on m; tlm is
+// the Transformer LM behind lm, if it is one (inspect --attention).
 type network struct {
 	m   *graph.Model
-	lm  lmNet
-	s2s s2sNet
+	lm  train.LanguageModel
+	s2s train.Seq2SeqModel
+	tlm *transformer.LM
 }
-
-// lmNet is a language model the trainer can train, evaluate and sample.
-type lmNet interface {
-	// compileTrain builds and compiles the training program for [B,T]
-	// batches (in training mode).
-	compileTrain(B, T int) (lmTrainer, error)
-	// compileEval builds, in evaluation mode, and compiles a forward
-	// program of the loss on [B,T] windows.
-	compileEval(B, T int) (lmEvaluator, error)
-	// generate continues prompt by n tokens.
-	generate(prompt []int, n int, s SampleConfig) ([]int, error)
-	// batchMode is how training windows are cut: random windows for a
-	// Transformer, contiguous streams for an RNN carrying its state.
-	batchMode() datasets.LMMode
-}
-
-// lmTrainer runs training steps on LM batches.
-type lmTrainer interface {
-	step(b datasets.LMBatch, opt graph.Optimizer) (float64, error)
-	// carried returns the state carried from batch to batch, to be saved
-	// in checkpoints (nil when there is none), and restoreCarried sets it.
-	carried() []safetensors.NamedTensor
-	restoreCarried(map[string]*tensor.Dense) error
-}
-
-// lmEvaluator computes the loss of LM windows without training.
-type lmEvaluator interface {
-	// reset starts a new pass (an RNN forgets its state).
-	reset()
-	// loss returns the mean loss over the targets that are not −1.
-	loss(inputs, targets *tensor.Dense) (float64, error)
-}
-
-// s2sNet is a sequence-to-sequence model the trainer can train, evaluate
-// and decode.
-type s2sNet interface {
-	compileTrain(B, S, T int) (s2sStep, error)
-	compileEval(B, S, T int) (s2sLoss, error)
-	// translate decodes every source: greedily when beam ≤ 1, else by beam
-	// search, at most maxLen tokens each.
-	translate(src [][]int, beam int, lengthPenalty float64, maxLen int) ([][]int, error)
-}
-
-type (
-	s2sStep func(b datasets.Seq2SeqBatch, opt graph.Optimizer) (float64, error)
-	s2sLoss func(b datasets.Seq2SeqBatch) (float64, error)
-)
 
 // dtypeOf returns the element type model.dtype names.
 func dtypeOf(name string) tensor.Dtype {
@@ -103,16 +58,19 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 		if mc.Positions == "sinusoidal" {
 			pos = transformer.SinusoidalPositions
 		}
-		var lm *transformer.LM
-		lm, err = transformer.NewLM(m, transformer.LMConfig{Vocab: vocab, Context: mc.Context, Dim: mc.DModel, Heads: mc.Heads,
+		n.tlm, err = transformer.NewLM(m, transformer.LMConfig{Vocab: vocab, Context: mc.Context, Dim: mc.DModel, Heads: mc.Heads,
 			Layers: mc.Layers, Hidden: mc.Hidden, Dropout: mc.Dropout, NoBias: !mc.Bias, TiedHead: mc.TiedHead,
 			Positions: pos, InitStd: mc.InitStd, Activation: act})
-		n.lm = &transformerLM{lm: lm}
+		if err == nil {
+			n.lm = train.Transformer(n.tlm)
+		}
 	case kindRNNLM:
 		var lm *rnn.LM
 		lm, err = rnn.NewLM(m, rnn.LMConfig{Vocab: vocab, Embed: mc.DModel, Hidden: hidden, Layers: mc.Layers,
 			Cell: cells[mc.Cell], Dropout: mc.Dropout})
-		n.lm = &rnnLM{lm: lm}
+		if err == nil {
+			n.lm = train.RNN(lm)
+		}
 	case kindTransformerS2S:
 		norm := layers.PostLN
 		if mc.Norm == "pre_ln" {
@@ -123,14 +81,18 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 			Dim: mc.DModel, Heads: mc.Heads, Layers: mc.Layers, Hidden: mc.Hidden,
 			PadID: datasets.PadID, BOSID: datasets.BOSID, EOSID: datasets.EOSID,
 			Dropout: mc.Dropout, Norm: norm, SharedEmbeddings: mc.SharedEmbeddings, TiedOutput: mc.TiedHead, Activation: act})
-		n.s2s = &transformerS2S{s: s}
+		if err == nil {
+			n.s2s = train.TransformerSeq2Seq(s)
+		}
 	case kindRNNS2S:
 		attn := map[string]rnn.AttentionKind{"none": rnn.NoAttention, "bahdanau": rnn.Bahdanau, "luong": rnn.Luong}
 		var s *rnn.Seq2Seq
 		s, err = rnn.NewSeq2Seq(m, rnn.Seq2SeqConfig{SourceVocab: vocab, TargetVocab: vocab, Dim: mc.DModel, Hidden: hidden,
 			Layers: mc.Layers, Cell: cells[mc.Cell], Bidirectional: mc.Bidirectional, Attention: attn[mc.Attention], AttentionSize: mc.AttentionSize,
 			Dropout: mc.Dropout, PadID: datasets.PadID, BOSID: datasets.BOSID, EOSID: datasets.EOSID})
-		n.s2s = &rnnS2S{s: s, maxLen: mc.Context}
+		if err == nil {
+			n.s2s = train.RNNSeq2Seq(s, mc.Context)
+		}
 	default:
 		err = keyError("model.kind", "unknown kind %q", mc.Kind)
 	}

@@ -6,9 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"gorgonia.org/tensor"
-
-	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/safetensors"
 )
 
@@ -60,28 +57,6 @@ func TestNonFiniteParameterStopsTraining(t *testing.T) {
 	}
 	if fileExists(filepath.Join(run, stepCheckpointName(11))) {
 		t.Errorf("a checkpoint of the diverged step was written")
-	}
-}
-
-func TestFirstNonFinite(t *testing.T) {
-	m := graph.NewModel(graph.Float64, 1)
-	for _, name := range []string{"a", "b", "c"} {
-		if _, err := m.NewParam(name, tensor.Shape{2, 2}, graph.Zeros()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := firstNonFinite(m); got != "" {
-		t.Errorf("finite model: %q", got)
-	}
-	for _, c := range []struct {
-		param string
-		value float64
-	}{{"c", math.Inf(-1)}, {"b", math.NaN()}} {
-		p, _ := m.Param(c.param)
-		p.Value().Data().([]float64)[1] = c.value
-		if got, want := firstNonFinite(m), "first non-finite parameter: "+c.param; !strings.Contains(got, want) {
-			t.Errorf("%v in %s: %q, want %q", c.value, c.param, got, want)
-		}
 	}
 }
 

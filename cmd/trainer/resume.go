@@ -3,13 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/pkg/errors"
 
 	"github.com/gorgonet/gorgonet/internal/config"
+	"github.com/gorgonet/gorgonet/train"
 )
 
 const resumeHelp = `
@@ -53,22 +52,27 @@ func cmdResume(args []string, stdout, _ io.Writer) error {
 
 // resume continues the run at arg (a run directory or a step checkpoint).
 func resume(arg string, sets []string, force bool, stdout io.Writer) error {
-	intr := watchInterrupts(stdout)
-	defer intr.stop()
-	path, err := findCheckpoint(arg, false)
+	ctx, stop := interruptContext(stdout)
+	defer stop()
+	path, err := train.FindCheckpoint(arg, false)
 	if err != nil {
 		return err
 	}
-	dir := rankDir(filepath.Dir(path))
+	var d *train.RunDir
+	if leader() {
+		if d, err = openRunDir(filepath.Dir(path), 0); err != nil {
+			return err
+		}
+		defer d.Close()
+	}
 	ck, err := readCheckpoint(path)
 	if err != nil {
 		return err
 	}
-	if err := checkLaterCheckpoints(dir, ck.step, force); err != nil {
-		return err
-	}
-	if err := removeUnfinishedWrites(dir); err != nil {
-		return err
+	if d != nil {
+		if err := checkLaterCheckpoints(d, ck.Step, force); err != nil {
+			return err
+		}
 	}
 	cfg := ck.cfg
 	if err := applySets(&cfg, sets); err != nil {
@@ -80,45 +84,43 @@ func resume(arg string, sets []string, force bool, stdout io.Writer) error {
 	if err := checkResumable(ck.cfg, cfg); err != nil {
 		return err
 	}
-	if ck.step >= cfg.Train.Steps {
+	if ck.Step >= cfg.Train.Steps {
 		fmt.Fprintf(stdout, "%s is at step %d and the run has %d steps: nothing to do (raise them with --set train.steps=N)\n",
-			path, ck.step, cfg.Train.Steps)
+			path, ck.Step, cfg.Train.Steps)
 		return nil
 	}
-	r, err := newRun(cfg, ck)
+	r, err := newRun(ctx, cfg, ck)
 	if err != nil {
+		return interrupted(ctx, err)
+	}
+	fmt.Fprintf(stdout, "resuming %s at step %d of %d\n", path, ck.Step, cfg.Train.Steps)
+	fmt.Fprintf(stdout, "data: %s\n", r.describe)
+	if d != nil {
+		d.Keep = cfg.Train.Keep
+		if err := writeRunFiles(d, r); err != nil {
+			return err
+		}
+	}
+	if err := trainLoop(ctx, r, d, stdout, true); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "resuming %s at step %d of %d\n", path, ck.step, cfg.Train.Steps)
-	fmt.Fprintf(stdout, "data: %s\n", r.task.describe())
-	if err := writeRunFiles(dir, r); err != nil {
-		return err
-	}
-	if err := trainLoop(r, dir, stdout, intr, true); err != nil {
-		return err
-	}
-	return finalSample(r, stdout)
+	return interrupted(ctx, finalSample(ctx, r, stdout))
 }
 
 // checkLaterCheckpoints refuses to resume from step when the run holds step
 // checkpoints after it (two histories would mix), unless force deletes them.
-func checkLaterCheckpoints(dir string, step int, force bool) error {
-	steps, err := stepCheckpoints(dir)
+func checkLaterCheckpoints(d *train.RunDir, step int, force bool) error {
+	if force {
+		return errors.Wrap(d.RemoveAfter(step), "--force")
+	}
+	steps, err := train.StepCheckpoints(d.Path)
 	if err != nil {
 		return err
 	}
-	for _, p := range steps {
-		m := stepFile.FindStringSubmatch(filepath.Base(p))
-		n, _ := strconv.Atoi(m[1])
-		if n <= step {
-			continue
-		}
-		if !force {
+	if n := len(steps); n > 0 {
+		if last, _ := train.CheckpointStep(steps[n-1]); last > step {
 			return errors.Errorf("%s holds %s, later than the checkpoint of step %d being resumed; resume the latest with `trainer resume %s`, or pass --force to delete the later checkpoints",
-				dir, filepath.Base(p), step, dir)
-		}
-		if err := os.Remove(p); err != nil {
-			return errors.Wrap(err, "--force")
+				d.Path, filepath.Base(steps[n-1]), step, d.Path)
 		}
 	}
 	return nil

@@ -1,138 +1,113 @@
 package main
 
 import (
-	"math"
-	"time"
+	"context"
+	"fmt"
 
 	"github.com/pkg/errors"
-	"gorgonia.org/tensor"
 
 	"github.com/gorgonet/gorgonet/datasets"
-	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/optim"
-	"github.com/gorgonet/gorgonet/safetensors"
+	"github.com/gorgonet/gorgonet/train"
 )
 
-// task is a model together with its data: what the training loop needs,
-// whatever the kind of model.
-type task interface {
-	// step trains on the next batch and returns the loss and the number of
-	// tokens the batch held.
-	step(opt graph.Optimizer) (loss float64, tokens int, err error)
-	// validate returns the mean validation loss per token over at most
-	// limit batches (0: all); ok is false when there is no validation data.
-	validate(limit int) (loss float64, ok bool, err error)
-	// batcherState and carried are the data position and carried model
-	// state saved in checkpoints; restore puts them back.
-	batcherState() datasets.BatcherState
-	carried() []safetensors.NamedTensor
-	restore(s datasets.BatcherState, carried map[string]*tensor.Dense) error
-	// describe says what the data is, for the log.
-	describe() string
-}
-
-// run is a training run: the configuration, the model and its data, the
-// optimizer and where the run stands.
+// run is a training run: the configuration, the model, its data and the
+// train.Loop over them.
 type run struct {
 	cfg      Config
 	net      *network
 	tok      datasets.Tokenizer
-	task     task
-	opt      optim.Optimizer
+	loop     *train.Loop
 	sched    optim.Schedule
-	step     int
-	lastLoss float64 // training loss of the last step (NaN before any)
-	lastVal  float64 // last validation loss (NaN before any)
-	bestVal  float64 // best validation loss (NaN before any)
-	// elapsedBefore is the training time of the run before this process
-	// (resumed runs); started is when this process started training.
-	elapsedBefore float64
-	started       time.Time
+	describe string          // what the data is, for the log
+	examples []datasets.Pair // seq2seq pairs decoded after training
 }
 
-// elapsed returns the run's training time in seconds, over every process.
-func (r *run) elapsed() float64 {
-	if r.started.IsZero() {
-		return r.elapsedBefore
-	}
-	return r.elapsedBefore + time.Since(r.started).Seconds()
-}
-
-// newRun loads the data, builds the model, its programs and the optimizer
-// for cfg. With a checkpoint it then restores everything the checkpoint
-// holds (its tokenizer is used to encode the data), so that training
-// continues exactly where the checkpoint was written.
-func newRun(cfg Config, ck *checkpoint) (*run, error) {
-	r := &run{cfg: cfg, lastLoss: math.NaN(), lastVal: math.NaN(), bestVal: math.NaN()}
+// newRun loads the data, builds the model, its programs, the optimizer and
+// the loop for cfg. With a checkpoint it then restores everything the
+// checkpoint holds (its tokenizer is used to encode the data), so that
+// training continues exactly where the checkpoint was written.
+func newRun(ctx context.Context, cfg Config, ck *checkpoint) (*run, error) {
+	r := &run{cfg: cfg}
 	var tok datasets.Tokenizer
+	limit := 0
 	if ck != nil {
-		tok = ck.tok
+		tok, limit = ck.tok, ck.ParamElems()
 	}
 	var lm *lmData
 	var s2s *s2sData
 	var err error
 	if isSeq2Seq(cfg.Model.Kind) {
-		s2s, err = loadS2SData(cfg, tok)
-		if err == nil {
+		if s2s, err = loadS2SData(ctx, cfg, tok); err == nil {
 			r.tok = s2s.tok
 		}
-	} else {
-		lm, err = loadLMData(cfg, tok)
-		if err == nil {
-			r.tok = lm.tok
-		}
+	} else if lm, err = loadLMData(ctx, cfg, tok); err == nil {
+		r.tok = lm.tok
 	}
 	if err != nil {
 		return nil, err
 	}
-	if r.net, err = buildNetwork(cfg, r.tok.VocabSize(), ck.paramElems()); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if lm != nil {
-		r.task, err = newLMTask(cfg, r.net.lm, lm)
-	} else {
-		r.task, err = newS2STask(cfg, r.net.s2s, s2s)
+	if r.net, err = buildNetwork(cfg, r.tok.VocabSize(), limit); err != nil {
+		return nil, err
 	}
+	task, err := r.newTask(lm, s2s)
 	if err != nil {
 		return nil, err
 	}
-	if r.opt, r.sched, err = buildOptimizer(cfg); err != nil {
+	opt, sched, err := buildOptimizer(cfg)
+	if err != nil {
 		return nil, err
 	}
-	r.opt = parallelOptimizer(r.opt)
+	tc := cfg.Train
+	r.sched = sched
+	r.loop = train.NewLoop(task, opt, tc.Steps)
+	r.loop.Schedule, r.loop.Accumulate, r.loop.Patience = sched, tc.Accumulate, tc.Patience
+	r.loop.EvalEvery, r.loop.EvalBatches, r.loop.SaveEvery, r.loop.LogEvery = tc.EvalEvery, tc.EvalBatches, tc.SaveEvery, tc.LogEvery
+	r.loop.Comm, r.loop.CheckReplicas = world, checkReplicas()
+	if r.loop.Meta, err = checkpointMeta(cfg, r.tok); err != nil {
+		return nil, err
+	}
 	if ck != nil {
-		if err := r.restore(ck); err != nil {
+		if err := r.loop.Restore(ck.Checkpoint); err != nil {
 			return nil, errors.Wrapf(err, "resuming from %s", ck.path)
 		}
-	}
-	if err := syncReplicas(r); err != nil {
-		return nil, err
 	}
 	return r, nil
 }
 
-// restore puts the state of a checkpoint into a freshly built run.
-func (r *run) restore(ck *checkpoint) error {
-	if err := r.net.m.SetParamTensors(ck.params); err != nil {
-		return err
+// newTask compiles the programs of the run's model for its data: batches
+// of train.batch_size rows per micro-batch and process, of model.context
+// tokens.
+func (r *run) newTask(lm *lmData, s2s *s2sData) (train.Task, error) {
+	cfg := r.cfg
+	B, ctx := cfg.Train.BatchSize, cfg.Model.Context
+	parts := max(cfg.Train.Accumulate, 1) * world.Size()
+	if lm != nil {
+		r.describe = fmt.Sprintf("%s: %d training and %d validation tokens, %s tokenizer of %d ids",
+			lm.source, len(lm.train), len(lm.val), lm.tok.Kind(), lm.tok.VocabSize())
+		t, err := train.NewLMTask(r.net.lm, lm.train, lm.val, train.LMConfig{Batch: B, Context: ctx, Parts: parts,
+			EvalBatch: B * world.Size(), Seed: cfg.Train.Seed})
+		return t, errors.Wrapf(err, "data.path %s (train.batch_size %d × %d, model.context %d)", lm.source, B, parts, ctx)
 	}
-	if err := r.opt.SetState(ck.optim); err != nil {
-		return err
+	t, err := train.NewSeq2SeqTask(r.net.s2s, s2s.train, s2s.val, s2s.tok, s2s.tok, train.Seq2SeqConfig{Batch: B,
+		SourceLen: ctx, TargetLen: ctx, Parts: parts, EvalBatch: B, Seed: cfg.Train.Seed})
+	if err != nil {
+		return nil, errors.Wrapf(err, "data.path %s (model.context %d)", s2s.source, ctx)
 	}
-	if err := r.net.m.SetDropoutState(ck.dropoutRNG); err != nil {
-		return err
+	r.describe = fmt.Sprintf("%s: %d training and %d validation pairs, %s tokenizer of %d ids",
+		s2s.source, t.Batcher().Len(), len(s2s.val), s2s.tok.Kind(), s2s.tok.VocabSize())
+	if d := t.Batcher().Dropped(); d > 0 {
+		r.describe += fmt.Sprintf(" (%d training pairs longer than model.context %d left out)", d, ctx)
 	}
-	if ck.batcher == nil {
-		return errors.New("the checkpoint holds no data position")
+	r.examples = s2s.val
+	if len(r.examples) == 0 {
+		r.examples = s2s.train
 	}
-	if err := r.task.restore(*ck.batcher, ck.carried); err != nil {
-		return errors.Wrap(err, "the data differs from the checkpoint's, or the checkpoint is damaged")
-	}
-	r.step, r.lastLoss, r.lastVal, r.bestVal = ck.step, ck.trainLoss, ck.valLoss, ck.bestVal
-	if !math.IsNaN(ck.elapsed) {
-		r.elapsedBefore = ck.elapsed
-	}
-	return nil
+	r.examples = r.examples[:min(len(r.examples), 5)]
+	return t, nil
 }
 
 // buildOptimizer returns the optimizer and learning-rate schedule of cfg,

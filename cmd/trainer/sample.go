@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gorgonet/gorgonet/datasets"
+	"github.com/gorgonet/gorgonet/train"
 )
 
 const sampleHelp = `
@@ -72,7 +74,7 @@ func cmdSample(args []string, stdout, _ io.Writer) error {
 	if err := checkSampling(sc); err != nil {
 		return usagef("%v", err)
 	}
-	text, err := sampleText(net.lm, ck.tok, sc, stdout)
+	text, err := sampleText(context.Background(), net.lm, ck.tok, sc, stdout)
 	if err != nil {
 		return err
 	}
@@ -97,7 +99,7 @@ func checkSampling(s SampleConfig) error {
 
 // sampleText returns the prompt followed by the generated text. Symbols of
 // the prompt outside the vocabulary are reported on warn.
-func sampleText(lm lmNet, tok datasets.Tokenizer, s SampleConfig, warn io.Writer) (string, error) {
+func sampleText(ctx context.Context, lm train.LanguageModel, tok datasets.Tokenizer, s SampleConfig, warn io.Writer) (string, error) {
 	prompt := s.Prompt
 	if prompt == "" {
 		prompt = "\n"
@@ -113,7 +115,7 @@ func sampleText(lm lmNet, tok datasets.Tokenizer, s SampleConfig, warn io.Writer
 	if unknown > 0 {
 		fmt.Fprintf(warn, "warning: %d symbol(s) of the prompt are not in the vocabulary and read as %s\n", unknown, datasets.UnkToken)
 	}
-	out, err := lm.generate(ids, s.Length, s)
+	out, err := lm.Generate(ctx, ids, s.Length, s.sampling())
 	if err != nil {
 		return "", errors.Wrap(err, "sampling")
 	}
@@ -129,25 +131,19 @@ func sampleText(lm lmNet, tok datasets.Tokenizer, s SampleConfig, warn io.Writer
 
 // finalSample shows what the trained model does: a sample of a language
 // model, decoded examples of a seq2seq model.
-func finalSample(r *run, out io.Writer) error {
+func finalSample(ctx context.Context, r *run, out io.Writer) error {
 	if r.net.lm != nil {
 		s := r.cfg.Sample
 		if s.Length == 0 {
 			return nil
 		}
-		text, err := sampleText(r.net.lm, r.tok, s, out)
+		text, err := sampleText(ctx, r.net.lm, r.tok, s, out)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "sample (temperature %g, top-k %d, top-p %g, seed %d):\n%s\n", s.Temperature, s.TopK, s.TopP, s.Seed, text)
 		return nil
 	}
-	t := r.task.(*s2sTask)
-	pairs := t.data.val
-	if len(pairs) == 0 {
-		pairs = t.data.train
-	}
-	pairs = pairs[:min(len(pairs), 5)]
 	fmt.Fprintln(out, "examples (greedy):")
-	return showTranslations(r.net.s2s, r.tok, r.cfg, pairs, out)
+	return showTranslations(ctx, r.net.s2s, r.tok, r.cfg, r.examples, out)
 }

@@ -1,64 +1,47 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"sync/atomic"
 	"syscall"
 )
-
-// interrupter turns the first Ctrl-C (SIGINT) or SIGTERM into a request that
-// the training loop honours between two steps, by saving a checkpoint and
-// exiting; a second signal exits at once (checkpoints are written
-// atomically, so even then none is left half-written).
-type interrupter struct {
-	requested atomic.Bool
-	// With several ranks (deferred), interrupted reports the stop the ranks
-	// agreed on (agreed), set by agreeStep in parallel.go.
-	deferred bool
-	agreed   atomic.Bool
-	ch       chan os.Signal
-	done     chan struct{}
-}
 
 // exitInterrupted is the exit status of a run stopped by a signal (128+2,
 // the shell's convention for SIGINT).
 const exitInterrupted = 130
 
-// watchInterrupts starts watching for SIGINT and SIGTERM; messages go to w.
-func watchInterrupts(w io.Writer) *interrupter {
-	in := &interrupter{ch: make(chan os.Signal, 2), done: make(chan struct{})}
-	parallelInterrupts(in)
-	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
+// interruptContext returns a context that the first Ctrl-C (SIGINT) or
+// SIGTERM cancels: whatever the command is doing (reading data, training a
+// tokenizer, training, validating, sampling) stops, a training run after
+// saving a checkpoint. A second signal exits at once (checkpoints are
+// written atomically, so even then none is left half-written). stop
+// restores the default handling. Messages go to w.
+func interruptContext(w io.Writer) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	done := make(chan struct{})
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		for {
 			select {
-			case <-in.done:
+			case <-done:
 				return
-			case sig := <-in.ch:
-				if in.requested.Swap(true) {
+			case sig := <-ch:
+				if ctx.Err() != nil {
 					fmt.Fprintf(w, "\n%v again: exiting now\n", sig)
 					os.Exit(exitInterrupted)
 				}
-				fmt.Fprintf(w, "\n%v: saving a checkpoint after this step (press Ctrl-C again to quit at once)\n", sig)
+				fmt.Fprintf(w, "\n%v: stopping; a run in training saves a checkpoint first (press Ctrl-C again to quit at once)\n", sig)
+				cancel()
 			}
 		}
 	}()
-	return in
-}
-
-// stop stops watching; the default signal handling returns.
-func (in *interrupter) stop() {
-	signal.Stop(in.ch)
-	close(in.done)
-}
-
-// interrupted reports whether a stop was requested.
-func (in *interrupter) interrupted() bool {
-	if in != nil && in.deferred {
-		return in.agreed.Load()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel()
 	}
-	return in != nil && in.requested.Load()
 }

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/pkg/errors"
+
+	"github.com/gorgonet/gorgonet/train"
 )
 
 const trainHelp = `
@@ -66,8 +71,8 @@ func cmdTrain(args []string, stdout, _ io.Writer) error {
 		}
 		return resume(*out, sets, *force, stdout)
 	}
-	intr := watchInterrupts(stdout)
-	defer intr.stop()
+	ctx, stop := interruptContext(stdout)
+	defer stop()
 	cfg, err := loadConfig(*configPath, sets)
 	if err != nil {
 		return err
@@ -75,27 +80,39 @@ func cmdTrain(args []string, stdout, _ io.Writer) error {
 	if err := printConfig(stdout, cfg); err != nil {
 		return err
 	}
-	r, err := newRun(cfg, nil)
+	r, err := newRun(ctx, cfg, nil)
 	if err != nil {
-		return err
+		return interrupted(ctx, err)
 	}
-	fmt.Fprintf(stdout, "data: %s\n", r.task.describe())
+	fmt.Fprintf(stdout, "data: %s\n", r.describe)
 	summary := strings.Split(strings.TrimSpace(r.net.m.Summary()), "\n")
 	fmt.Fprintf(stdout, "model: %s, %s\n", cfg.Model.Kind, summary[len(summary)-1])
 	explicit := *out != ""
 	if !explicit {
 		*out = defaultRunDir
 	}
-	dir, err := prepareRankDir(*out, explicit, *force)
-	if err != nil {
+	var d *train.RunDir
+	if leader() {
+		if d, err = prepareRunDir(*out, explicit, *force, cfg.Train.Keep); err != nil {
+			return err
+		}
+		defer d.Close()
+		if err := writeRunFiles(d, r); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "run directory: %s\n", d.Path)
+	}
+	if err := trainLoop(ctx, r, d, stdout, false); err != nil {
 		return err
 	}
-	if err := writeRunFiles(dir, r); err != nil {
-		return err
+	return interrupted(ctx, finalSample(ctx, r, stdout))
+}
+
+// interrupted turns the error of a step cut short by a cancelled ctx into
+// train.ErrInterrupted (exit status 130).
+func interrupted(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, train.ErrInterrupted) {
+		return errors.Wrap(train.ErrInterrupted, err.Error())
 	}
-	fmt.Fprintf(stdout, "run directory: %s\n", dir)
-	if err := trainLoop(r, dir, stdout, intr, false); err != nil {
-		return err
-	}
-	return finalSample(r, stdout)
+	return err
 }

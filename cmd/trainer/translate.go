@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gorgonet/gorgonet/datasets"
+	"github.com/gorgonet/gorgonet/train"
 )
 
 const translateHelp = `
@@ -82,7 +84,7 @@ func cmdTranslate(args []string, stdout, stderr io.Writer) error {
 	w := bufio.NewWriter(stdout)
 	for start := 0; start < len(src); start += translateBatch {
 		chunk := src[start:min(start+translateBatch, len(src))]
-		outs, err := net.s2s.translate(chunk, *beam, *penalty, *maxLen)
+		outs, err := net.s2s.Translate(context.Background(), chunk, *beam, *penalty, *maxLen)
 		if err != nil {
 			return errors.Wrapf(err, "decoding lines %d–%d", start+1, start+len(chunk))
 		}
@@ -124,7 +126,7 @@ func readLines(path string) ([]string, error) {
 
 // showTranslations decodes the sources of pairs greedily and prints each
 // with its output and the expected target.
-func showTranslations(net s2sNet, tok datasets.Tokenizer, cfg Config, pairs []datasets.Pair, out io.Writer) error {
+func showTranslations(ctx context.Context, net train.Seq2SeqModel, tok datasets.Tokenizer, cfg Config, pairs []datasets.Pair, out io.Writer) error {
 	var src [][]int
 	var kept []datasets.Pair
 	for _, p := range pairs {
@@ -135,7 +137,7 @@ func showTranslations(net s2sNet, tok datasets.Tokenizer, cfg Config, pairs []da
 	if len(src) == 0 {
 		return nil
 	}
-	outs, err := net.translate(src, 1, 0, cfg.Model.Context)
+	outs, err := net.Translate(ctx, src, 1, 0, cfg.Model.Context)
 	if err != nil {
 		return errors.Wrap(err, "decoding examples")
 	}

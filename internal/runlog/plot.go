@@ -21,26 +21,34 @@ var (
 	valColor   = color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}
 )
 
-// PlotLosses draws the training and validation losses of records against
+// LossPoint is one point of a loss curve: a training loss, or a
+// validation loss when Val is set, at a step.
+type LossPoint struct {
+	Step int
+	Loss float64
+	Val  bool
+}
+
+// PlotLosses draws the training and validation losses of points against
 // the step, as two lines with a legend (validation points, and series of a
 // single point, are marked), into a PNG file at pngPath, written atomically.
-// Non-finite losses are left out; records with no finite loss at all are an
+// Non-finite losses are left out; points with no finite loss at all are an
 // error.
-func PlotLosses(records []Record, pngPath string) error {
+func PlotLosses(points []LossPoint, pngPath string) error {
 	var train, val plotter.XYs
-	for _, r := range records {
+	for _, r := range points {
 		if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
 			continue
 		}
 		pt := plotter.XY{X: float64(r.Step), Y: r.Loss}
-		if r.Split == Val {
+		if r.Val {
 			val = append(val, pt)
 		} else {
 			train = append(train, pt)
 		}
 	}
 	if len(train)+len(val) == 0 {
-		return errors.Errorf("runlog: plotting %s: no finite losses among %d records", pngPath, len(records))
+		return errors.Errorf("runlog: plotting %s: no finite losses among %d points", pngPath, len(points))
 	}
 	p := plot.New()
 	p.Title.Text = "Loss"

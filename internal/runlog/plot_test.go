@@ -51,22 +51,34 @@ func absDiff(a, b uint32) uint32 {
 	return b - a
 }
 
+// curves returns a training loss at steps 1…n and a validation loss every 5.
+func curves(n int) []LossPoint {
+	var out []LossPoint
+	for s := 1; s <= n; s++ {
+		out = append(out, LossPoint{Step: s, Loss: 3 / float64(s)})
+		if s%5 == 0 {
+			out = append(out, LossPoint{Step: s, Loss: 4 / float64(s), Val: true})
+		}
+	}
+	return out
+}
+
 func TestPlotLosses(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
 		name             string
-		records          []Record
+		points           []LossPoint
 		wantTrain, wantV bool
 	}{
-		{"train and val", trainRecords(1, 50), true, true},
-		{"train only", []Record{{Step: 1, Loss: 2}, {Step: 2, Loss: 1}}, true, false},
-		{"single point", []Record{{Step: 1, Split: Train, Loss: 2}}, true, false},
-		{"val only with NaN", []Record{{Step: 1, Split: Val, Loss: 2}, {Step: 2, Split: Val, Loss: math.NaN()}, {Step: 3, Split: Val, Loss: 1}}, false, true},
+		{"train and val", curves(50), true, true},
+		{"train only", []LossPoint{{Step: 1, Loss: 2}, {Step: 2, Loss: 1}}, true, false},
+		{"single point", []LossPoint{{Step: 1, Loss: 2}}, true, false},
+		{"val only with NaN", []LossPoint{{Step: 1, Val: true, Loss: 2}, {Step: 2, Val: true, Loss: math.NaN()}, {Step: 3, Val: true, Loss: 1}}, false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".png")
-			if err := PlotLosses(tc.records, path); err != nil {
+			if err := PlotLosses(tc.points, path); err != nil {
 				t.Fatal(err)
 			}
 			img := readPNG(t, path)
@@ -92,7 +104,7 @@ func TestPlotErrors(t *testing.T) {
 		plot func(path string) error
 		want string
 	}{
-		{"no finite loss", func(p string) error { return PlotLosses([]Record{{Step: 1, Loss: math.Inf(1)}}, p) }, "no finite losses among 1 records"},
+		{"no finite loss", func(p string) error { return PlotLosses([]LossPoint{{Step: 1, Loss: math.Inf(1)}}, p) }, "no finite losses among 1 points"},
 		{"no records", func(p string) error { return PlotLosses(nil, p) }, "no finite losses"},
 		{"empty matrix", func(p string) error { return PlotHeatmap(nil, nil, nil, "", p) }, "empty matrix"},
 		{"ragged", func(p string) error { return PlotHeatmap([][]float64{{1, 2}, {3}}, nil, nil, "", p) }, "row 1 has 1 values, row 0 has 2"},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/layers"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -167,7 +168,7 @@ func (a *Attention) context(q *gorgonia.Node, mem memory) (ctx, weights *gorgoni
 	if scores, err = gorgonia.BroadcastAdd(scores, mem.maskAdd, nil, []byte{1}); err != nil {
 		return nil, nil, errors.Wrap(err, "rnn: masking the scores")
 	}
-	if weights, err = graph.Softmax(scores); err != nil {
+	if weights, err = ops.Softmax(scores); err != nil {
 		return nil, nil, err
 	}
 	ctx, err = gorgonia.BatchedMatMul(weights, mem.enc, false, false)

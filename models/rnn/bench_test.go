@@ -15,7 +15,7 @@ import (
 // and Adam) of the LSTM language model of the PyTorch reference
 // (../../../shared/bench/torch_reference.py lstm): vocab 96, embedding 256,
 // one LSTM layer of 256, BPTT 64, batch 32, float32, random tokens. The
-// LSTM runs as one fused graph.Recurrence.
+// LSTM runs as one fused ops.Recurrence.
 func BenchmarkLSTMStep(b *testing.B) { benchStep(b, layers.LSTM, false) }
 
 // BenchmarkElmanStep is BenchmarkLSTMStep with a tanh RNN layer

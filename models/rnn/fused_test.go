@@ -12,7 +12,7 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// The models' RNNs run fused (graph.Recurrence) by default; these tests run
+// The models' RNNs run fused (ops.Recurrence) by default; these tests run
 // the same model with its RNNs unrolled (layers.RNNConfig.Unfused) and
 // compare losses and gradients over a few training steps.
 

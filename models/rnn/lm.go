@@ -5,6 +5,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/layers"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -138,7 +139,7 @@ func (lm *LM) NewWindow(batch, steps int) (*Window, error) {
 	if w.Logits, err = lm.Head.Forward(rows); err != nil {
 		return nil, errors.Wrap(err, "rnn: LM")
 	}
-	if w.Loss, err = graph.CrossEntropy(w.Logits, targets, -1); err != nil {
+	if w.Loss, err = ops.CrossEntropy(w.Logits, targets, -1); err != nil {
 		return nil, errors.Wrap(err, "rnn: LM loss")
 	}
 	w.State = carry

@@ -4,6 +4,7 @@ import (
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/layers"
 	"github.com/gorgonet/gorgonet/models"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -155,7 +156,7 @@ type encoded struct {
 // encode runs the encoder over src [B,S] (tensor.Int, padded with PadID).
 func (s *Seq2Seq) encode(src *gorgonia.Node) (encoded, error) {
 	var e encoded
-	mask, err := layers.PaddingMask(src, s.Config.PadID, s.m.Dtype())
+	mask, err := ops.PaddingMask(src, s.Config.PadID, s.m.Dtype())
 	if err != nil {
 		return e, err
 	}
@@ -191,7 +192,7 @@ func (s *Seq2Seq) encode(src *gorgonia.Node) (encoded, error) {
 
 // bridge returns lin([f; b]), through tanh when squash is set.
 func bridge(lin *layers.Linear, f, b *gorgonia.Node, squash bool) (*gorgonia.Node, error) {
-	x, err := graph.Concat(1, f, b)
+	x, err := ops.Concat(1, f, b)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +209,7 @@ func (s *Seq2Seq) output(state, ctx *gorgonia.Node) (*gorgonia.Node, error) {
 	if s.Attention == nil {
 		return state, nil
 	}
-	x, err := graph.Concat(-1, ctx, state)
+	x, err := ops.Concat(-1, ctx, state)
 	if err == nil {
 		x, err = s.Combine.Forward(x)
 	}
@@ -239,7 +240,7 @@ func (s *Seq2Seq) step(x *gorgonia.Node, st []layers.State, mem memory) (*gorgon
 			return nil, nil, err
 		}
 		var err error
-		if x, err = graph.Concat(1, x, ctx); err != nil {
+		if x, err = ops.Concat(1, x, ctx); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -340,6 +341,6 @@ func (s *Seq2Seq) LossOf(src, tgtIn, tgtOut *gorgonia.Node) (*gorgonia.Node, err
 	if err != nil {
 		return nil, err
 	}
-	loss, err := graph.CrossEntropy(logits, tgtOut, s.Config.PadID)
+	loss, err := ops.CrossEntropy(logits, tgtOut, s.Config.PadID)
 	return loss, errors.Wrap(err, "rnn: Seq2Seq loss")
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/layers"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -187,13 +188,13 @@ func (lm *LM) LossOf(ids, targets *gorgonia.Node) (*gorgonia.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	loss, err := graph.CrossEntropy(logits, targets, -1)
+	loss, err := ops.CrossEntropy(logits, targets, -1)
 	return loss, errors.Wrap(err, "transformer: LM loss")
 }
 
 // project applies the output head to x [B,T,D]: head when it is not nil,
 // else x·Eᵀ with the embedding table E [V,D] (weight tying, Press & Wolf
-// 2017), computed by graph.BatchedMatMul on x as [1,B·T,D] and E as [1,V,D]
+// 2017), computed by ops.BatchedMatMul on x as [1,B·T,D] and E as [1,V,D]
 // with E transposed inside the product, so Eᵀ is never materialised. It
 // returns [B,T,V].
 func project(x *gorgonia.Node, head *layers.Linear, emb *layers.Embedding) (*gorgonia.Node, error) {
@@ -209,7 +210,7 @@ func project(x *gorgonia.Node, head *layers.Linear, emb *layers.Embedding) (*gor
 	if err != nil {
 		return nil, err
 	}
-	y, err := graph.BatchedMatMul(flat, table, graph.BMMLayout{TransB: true})
+	y, err := ops.BatchedMatMul(flat, table, ops.BMMLayout{TransB: true})
 	if err != nil {
 		return nil, errors.Wrapf(err, "x·Eᵀ of %v and %v", x.Shape(), emb.Weight.Shape())
 	}

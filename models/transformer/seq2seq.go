@@ -7,6 +7,7 @@ import (
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/layers"
 	"github.com/gorgonet/gorgonet/models"
+	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -131,7 +132,7 @@ func (s *Seq2Seq) Encode(src *gorgonia.Node) (memory, srcMask *gorgonia.Node, er
 	if err := checkIDs("Seq2Seq", "source ids", src, s.Config.MaxLen); err != nil {
 		return nil, nil, err
 	}
-	if srcMask, err = layers.PaddingMask(src, s.Config.PadID, s.m.Dtype()); err != nil {
+	if srcMask, err = ops.PaddingMask(src, s.Config.PadID, s.m.Dtype()); err != nil {
 		return nil, nil, errors.Wrap(err, "transformer: Seq2Seq: encoder")
 	}
 	x, err := s.embed(s.SrcEmb, src)
@@ -160,7 +161,7 @@ func (s *Seq2Seq) Decode(tgtIn, memory, srcMask *gorgonia.Node) (*gorgonia.Node,
 	if err := checkIDs("Seq2Seq", "target ids", tgtIn, s.Config.MaxLen); err != nil {
 		return nil, err
 	}
-	tgtMask, err := layers.PaddingMask(tgtIn, s.Config.PadID, s.m.Dtype())
+	tgtMask, err := ops.PaddingMask(tgtIn, s.Config.PadID, s.m.Dtype())
 	if err != nil {
 		return nil, errors.Wrap(err, "transformer: Seq2Seq: decoder")
 	}
@@ -238,7 +239,7 @@ func (s *Seq2Seq) LossOf(src, tgtIn, tgtOut *gorgonia.Node) (*gorgonia.Node, err
 	if err != nil {
 		return nil, err
 	}
-	loss, err := graph.CrossEntropy(logits, tgtOut, s.Config.PadID)
+	loss, err := ops.CrossEntropy(logits, tgtOut, s.Config.PadID)
 	return loss, errors.Wrap(err, "transformer: Seq2Seq loss")
 }
 

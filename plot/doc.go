@@ -3,7 +3,7 @@
 // training run (LossChart) and heat maps with a colour bar, such as
 // attention weights (Heatmap). The trainer writes them to files (Save,
 // atomically); a notebook displays the bytes of PNG with its kernel's
-// display function (with GoNB, gonbui.DisplayPNG).
+// display function (with gophernotes, Display(display.PNG(b))).
 //
 // Every picture keeps what it draws inside the frame: the data range of a
 // chart is widened by a margin so that its extreme points are not cut by

@@ -10,7 +10,7 @@ import (
 )
 
 // Example draws a sine curve and a matrix; a notebook would display the
-// bytes (GoNB: gonbui.DisplayPNG(b)).
+// bytes (gophernotes: Display(display.PNG(b))).
 func Example() {
 	x := make([]float64, 50)
 	y := make([]float64, 50)

@@ -34,3 +34,7 @@ func (d *Dropout) Forward(x *gorgonia.Node) (*gorgonia.Node, error) {
 	y, err := ops.Dropout(d.m, x, d.P)
 	return y, errors.Wrapf(err, "layers: Dropout(%v) of %v", d.P, x.Shape())
 }
+
+// active reports whether d drops anything in the graph being built: it is
+// not nil, P > 0 and the model is in training mode.
+func (d *Dropout) active() bool { return d != nil && d.P > 0 && d.m.Training() }

@@ -1,6 +1,8 @@
 package layers
 
 import (
+	"math"
+
 	"github.com/gorgonet/gorgonet/graph"
 	"github.com/gorgonet/gorgonet/ops"
 	"github.com/pkg/errors"
@@ -67,37 +69,35 @@ func (a *MultiHeadAttention) Name() string { return a.name }
 // twice for self-attention; for the cross-attention of a decoder, query comes
 // from the decoder and memory is the encoder's output. mask applies to every
 // head: Causal needs Tq = Tk, KeyPadding is [B,Tk].
+//
+// Without dropout on the attention weights (rate 0, or a graph built in
+// evaluation mode) the heads are attended by ops.FlashAttention, block by
+// block without the [B,Heads,Tq,Tk] weights, so the memory for attention
+// grows linearly with the context; with dropout, as by Attend.
 func (a *MultiHeadAttention) Forward(query, memory *gorgonia.Node, mask Mask) (*gorgonia.Node, error) {
-	out, _, err := a.Attend(query, memory, mask)
-	return out, err
+	if a.Dropout.active() {
+		out, _, err := a.Attend(query, memory, mask)
+		return out, err
+	}
+	id := layerID("MultiHeadAttention", a.name)
+	heads, err := a.project(query, memory)
+	if err != nil {
+		return nil, err
+	}
+	ctx, err := ops.FlashAttention(heads[0], heads[1], heads[2], a.scale(), mask.Causal, mask.KeyPadding)
+	if err != nil {
+		return nil, errors.Wrapf(err, "layers: %s", id)
+	}
+	return a.output(ctx)
 }
 
 // Attend is Forward that also returns the attention weights of every head,
 // [B,Heads,Tq,Tk] (before dropout), to look at what the layer attends to.
 func (a *MultiHeadAttention) Attend(query, memory *gorgonia.Node, mask Mask) (out, weights *gorgonia.Node, err error) {
 	id := layerID("MultiHeadAttention", a.name)
-	dt := a.Q.Weight.Node().Dtype()
-	if err := checkInput(id+" query", query, dt, seqLayouts, a.Dim); err != nil {
+	heads, err := a.project(query, memory)
+	if err != nil {
 		return nil, nil, err
-	}
-	if err := checkInput(id+" memory", memory, dt, seqLayouts, a.Dim); err != nil {
-		return nil, nil, err
-	}
-	if query.Shape()[0] != memory.Shape()[0] {
-		return nil, nil, errors.Errorf("layers: %s: query %v and memory %v have different batch sizes", id, query.Shape(), memory.Shape())
-	}
-	heads := make([]*gorgonia.Node, 3)
-	for i, p := range []struct {
-		l *Linear
-		x *gorgonia.Node
-	}{{a.Q, query}, {a.K, memory}, {a.V, memory}} {
-		y, err := p.l.Forward(p.x)
-		if err != nil {
-			return nil, nil, errors.Wrapf(err, "layers: %s", id)
-		}
-		if heads[i], err = a.splitHeads(y); err != nil {
-			return nil, nil, errors.Wrapf(err, "layers: %s: splitting %s into heads", id, p.l.Name())
-		}
 	}
 	qk := ops.BMMLayout{TransB: true, AInterleaved: true, BInterleaved: true}
 	if weights, err = attentionWeights(heads[0], heads[1], mask, qk, a.Dim/a.Heads); err != nil {
@@ -113,11 +113,53 @@ func (a *MultiHeadAttention) Attend(query, memory *gorgonia.Node, mask Mask) (ou
 	if err != nil {
 		return nil, nil, errors.Wrapf(err, "layers: %s: attention weights · values", id)
 	}
-	if ctx, err = a.mergeHeads(ctx); err != nil {
-		return nil, nil, errors.Wrapf(err, "layers: %s: concatenating the heads", id)
+	out, err = a.output(ctx)
+	return out, weights, err
+}
+
+// scale is 1/√d_k, the scaling of the scores.
+func (a *MultiHeadAttention) scale() float64 { return 1 / math.Sqrt(float64(a.Dim/a.Heads)) }
+
+// project checks query [B,Tq,Dim] and memory [B,Tk,Dim] and returns the
+// projected queries, keys and values split into heads, [B,T,Heads,d_k].
+func (a *MultiHeadAttention) project(query, memory *gorgonia.Node) ([]*gorgonia.Node, error) {
+	id := layerID("MultiHeadAttention", a.name)
+	dt := a.Q.Weight.Node().Dtype()
+	if err := checkInput(id+" query", query, dt, seqLayouts, a.Dim); err != nil {
+		return nil, err
 	}
-	out, err = a.Out.Forward(ctx)
-	return out, weights, errors.Wrapf(err, "layers: %s", id)
+	if err := checkInput(id+" memory", memory, dt, seqLayouts, a.Dim); err != nil {
+		return nil, err
+	}
+	if query.Shape()[0] != memory.Shape()[0] {
+		return nil, errors.Errorf("layers: %s: query %v and memory %v have different batch sizes", id, query.Shape(), memory.Shape())
+	}
+	heads := make([]*gorgonia.Node, 3)
+	for i, p := range []struct {
+		l *Linear
+		x *gorgonia.Node
+	}{{a.Q, query}, {a.K, memory}, {a.V, memory}} {
+		y, err := p.l.Forward(p.x)
+		if err != nil {
+			return nil, errors.Wrapf(err, "layers: %s", id)
+		}
+		if heads[i], err = a.splitHeads(y); err != nil {
+			return nil, errors.Wrapf(err, "layers: %s: splitting %s into heads", id, p.l.Name())
+		}
+	}
+	return heads, nil
+}
+
+// output concatenates the heads of ctx [B,Tq,Heads,d_v] and applies the
+// output projection.
+func (a *MultiHeadAttention) output(ctx *gorgonia.Node) (*gorgonia.Node, error) {
+	id := layerID("MultiHeadAttention", a.name)
+	ctx, err := a.mergeHeads(ctx)
+	if err != nil {
+		return nil, errors.Wrapf(err, "layers: %s: concatenating the heads", id)
+	}
+	out, err := a.Out.Forward(ctx)
+	return out, errors.Wrapf(err, "layers: %s", id)
 }
 
 // splitHeads turns [B,T,Dim] into [B,T,Heads,Dim/Heads], a reshape: the

@@ -34,8 +34,10 @@ var mhaCases = []mhaCase{
 const mhaDim, mhaHeads = 4, 2
 
 // build creates the layer, its inputs (parameters "x" and "mem", so that
-// their gradients are checked too) and the feeds of the padding ids.
-func (c mhaCase) build(t *testing.T, m *graph.Model, opts ...Option) (a *MultiHeadAttention, out, weights, x, mem *gorgonia.Node, feeds graph.Feeds) {
+// their gradients are checked too) and the feeds of the padding ids. The
+// output is Forward's (ops.FlashAttention; weights nil) when flash is set,
+// else Attend's.
+func (c mhaCase) build(t *testing.T, m *graph.Model, flash bool, opts ...Option) (a *MultiHeadAttention, out, weights, x, mem *gorgonia.Node, feeds graph.Feeds) {
 	t.Helper()
 	a, err := NewMultiHeadAttention(m, "attn", mhaDim, mhaHeads, 0, opts...)
 	if err != nil {
@@ -59,24 +61,38 @@ func (c mhaCase) build(t *testing.T, m *graph.Model, opts ...Option) (a *MultiHe
 		}
 		feeds = graph.Feeds{"ids": tensor.New(tensor.WithShape(c.b, tk), tensor.WithBacking(ac.ids()))}
 	}
-	if out, weights, err = a.Attend(x, mem, mask); err != nil {
+	if flash {
+		out, err = a.Forward(x, mem, mask)
+	} else {
+		out, weights, err = a.Attend(x, mem, mask)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	return a, out, weights, x, mem, feeds
 }
 
+// mhaPaths are the two ways the layer attends: Forward (fused, without
+// the weights) and Attend (the weights materialised).
+var mhaPaths = []struct {
+	name  string
+	flash bool
+}{{"Forward", true}, {"Attend", false}}
+
 // TestMultiHeadAttentionGradient checks the gradients of every projection and
 // of the inputs, for self- and cross-attention with causal and padding masks.
 func TestMultiHeadAttentionGradient(t *testing.T) {
 	for _, c := range mhaCases {
-		t.Run(c.name, func(t *testing.T) {
-			m := graph.NewModel(graph.Float64, 1)
-			_, out, _, _, _, feeds := c.build(t, m)
-			if want := (tensor.Shape{c.b, c.tq, mhaDim}); !out.Shape().Eq(want) {
-				t.Fatalf("output shape %v, want %v", out.Shape(), want)
-			}
-			checkLossGrad(t, m, weightedSum(t, m, out), feeds)
-		})
+		for _, path := range mhaPaths {
+			t.Run(c.name+"/"+path.name, func(t *testing.T) {
+				m := graph.NewModel(graph.Float64, 1)
+				_, out, _, _, _, feeds := c.build(t, m, path.flash)
+				if want := (tensor.Shape{c.b, c.tq, mhaDim}); !out.Shape().Eq(want) {
+					t.Fatalf("output shape %v, want %v", out.Shape(), want)
+				}
+				checkLossGrad(t, m, weightedSum(t, m, out), feeds)
+			})
+		}
 	}
 }
 
@@ -84,35 +100,45 @@ func TestMultiHeadAttentionGradient(t *testing.T) {
 // per-head attention and concatenation written out directly.
 func TestMultiHeadAttentionForward(t *testing.T) {
 	for _, c := range mhaCases {
-		t.Run(c.name, func(t *testing.T) {
-			m := graph.NewModel(graph.Float64, 1)
-			a, out, weights, x, mem, feeds := c.build(t, m)
-			prog, err := m.CompileForward(out, weights)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := prog.Forward(feeds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tk := mem.Shape()[1]
-			var ids []int
-			if c.pads != nil {
-				ids = attnCase{b: c.b, tk: tk, pads: c.pads}.ids()
-			}
-			dk := mhaDim / mhaHeads
-			// Project, split into heads [B,H,T,dk], attend, concatenate, project.
-			xs, ms := x.Value().Data().([]float64), mem.Value().Data().([]float64)
-			q := toHeads(affine(xs, a.Q), c.b, c.tq, mhaHeads, dk)
-			k := toHeads(affine(ms, a.K), c.b, tk, mhaHeads, dk)
-			v := toHeads(affine(ms, a.V), c.b, tk, mhaHeads, dk)
-			ac := attnCase{b: c.b, h: mhaHeads, tq: c.tq, tk: tk, dk: dk, dv: dk, causal: c.causal, pads: c.pads}
-			heads, wantW, _ := naiveAttention(ac, q, k, v, ids)
-			want := affine(fromHeads(heads, c.b, c.tq, mhaHeads, dk), a.Out)
-			assertClose(t, "weights", res[1].Float64s(), wantW)
-			assertClose(t, "output", res[0].Float64s(), want)
-		})
+		for _, path := range mhaPaths {
+			t.Run(c.name+"/"+path.name, func(t *testing.T) { testMultiHeadAttentionForward(t, c, path.flash) })
+		}
 	}
+}
+
+func testMultiHeadAttentionForward(t *testing.T, c mhaCase, flash bool) {
+	m := graph.NewModel(graph.Float64, 1)
+	a, out, weights, x, mem, feeds := c.build(t, m, flash)
+	outputs := []*gorgonia.Node{out}
+	if !flash {
+		outputs = append(outputs, weights)
+	}
+	prog, err := m.CompileForward(outputs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := prog.Forward(feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := mem.Shape()[1]
+	var ids []int
+	if c.pads != nil {
+		ids = attnCase{b: c.b, tk: tk, pads: c.pads}.ids()
+	}
+	dk := mhaDim / mhaHeads
+	// Project, split into heads [B,H,T,dk], attend, concatenate, project.
+	xs, ms := x.Value().Data().([]float64), mem.Value().Data().([]float64)
+	q := toHeads(affine(xs, a.Q), c.b, c.tq, mhaHeads, dk)
+	k := toHeads(affine(ms, a.K), c.b, tk, mhaHeads, dk)
+	v := toHeads(affine(ms, a.V), c.b, tk, mhaHeads, dk)
+	ac := attnCase{b: c.b, h: mhaHeads, tq: c.tq, tk: tk, dk: dk, dv: dk, causal: c.causal, pads: c.pads}
+	heads, wantW, _ := naiveAttention(ac, q, k, v, ids)
+	want := affine(fromHeads(heads, c.b, c.tq, mhaHeads, dk), a.Out)
+	if !flash {
+		assertClose(t, "weights", res[1].Float64s(), wantW)
+	}
+	assertClose(t, "output", res[0].Float64s(), want)
 }
 
 // affine returns x·W + b for rows x of length l.In, written out.

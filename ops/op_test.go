@@ -70,6 +70,7 @@ func hashCases() []kernel {
 	ln := layerNormOp{eps: 1e-5, bias: true, dims: 3}
 	narrow := narrowOp{axis: 1, start: 1, length: 2}
 	ce := crossEntropyOp{ignore: -1, rank: 2}
+	flash := &flashAttentionOp{scale: 0.5, causal: true, padded: true}
 	rec := recDims{cell: RecurrentLSTM, batch: 2, steps: 3, hidden: 4, vocab: 5, bias: true, mask: true, reverse: true, timeMajor: true}
 	return []kernel{
 		affineOp{bias: true, dims: 3}, affineGradInputOp{dims: 3}, affineGradWeightOp{dims: 3}, sumRowsOp{dims: 3},
@@ -85,6 +86,7 @@ func hashCases() []kernel {
 		maskedSoftmaxOp{scale: 0.5, causal: true}, maskedSoftmaxGradOp{scale: 0.5},
 		paddingMaskOp{pad: 1, dt: tensor.Float32},
 		&cachedAttentionOp{heads: 2},
+		flash, flashAttentionGradOp{fwd: flash},
 	}
 }
 
@@ -95,6 +97,7 @@ var notParams = map[string]string{
 	"dropoutOp.keep":        "the mask of the last run",
 	"cachedAttentionOp.s32": "scratch for the scores, reused from run to run",
 	"cachedAttentionOp.s64": "scratch for the scores, reused from run to run",
+	"flashAttentionOp.lse":  "the log-sum-exp of every query row of the last run",
 }
 
 // TestOpHashCoversEveryParameter checks, for every kernel of the package,

@@ -69,7 +69,7 @@ func reuseCases(t *testing.T, dt tensor.Dtype) []reuseCase {
 	for _, add := range []func(reuseValues) []reuseCase{
 		affineReuseCases, bmmReuseCases, concatReuseCases, crossEntropyReuseCases, dropoutReuseCases,
 		geluReuseCases, layerNormReuseCases, narrowReuseCases, softmaxReuseCases, recurrenceReuseCases,
-		maskedSoftmaxReuseCases, cachedAttentionReuseCases,
+		maskedSoftmaxReuseCases, cachedAttentionReuseCases, flashAttentionReuseCases,
 	} {
 		cs = append(cs, add(r)...)
 	}
@@ -328,6 +328,35 @@ func cachedAttentionReuseCases(r reuseValues) []reuseCase {
 			cs = append(cs, reuseCase{name: fmt.Sprintf("CachedAttention{heads=%d}/len%d", heads, length),
 				op: &cachedAttentionOp{heads: heads}, inputs: in})
 		}
+	}
+	return cs
+}
+
+// flashAttentionReuseCases: FlashAttention causal, padded and across
+// attention with more keys than queries, and its gradient, with a context
+// longer than one block.
+func flashAttentionReuseCases(r reuseValues) []reuseCase {
+	const b, h, d, tk = 2, 2, 3, 70
+	keep := make([]float64, b*tk)
+	for i := range keep {
+		if i < tk+20 { // sequence 0 sees every key, sequence 1 the first 20
+			keep[i] = 1
+		}
+	}
+	var cs []reuseCase
+	for _, c := range []struct {
+		op *flashAttentionOp
+		tq int
+	}{{&flashAttentionOp{scale: 0.5, causal: true}, tk}, {&flashAttentionOp{scale: 0.5, causal: true, padded: true}, tk}, {&flashAttentionOp{scale: 1, padded: true}, 5}} {
+		in := []gorgonia.Value{r.val(b, c.tq, h, d), r.val(b, tk, h, d), r.val(b, tk, h, d)}
+		if c.op.padded {
+			in = append(in, r.of(tensor.Shape{b, tk}, keep))
+		}
+		o := r.do(c.op, in...)
+		grad := flashAttentionGradOp{fwd: c.op}
+		cs = append(cs,
+			reuseCase{name: c.op.String(), op: c.op, inputs: in},
+			reuseCase{name: grad.String(), op: grad, inputs: append(slices.Clone(in), o, r.val(b, c.tq, h, d))})
 	}
 	return cs
 }

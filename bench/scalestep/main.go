@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -52,11 +53,33 @@ func main() {
 	embed := flag.Int("embed", 256, "embedding size (lstm)")
 	steps := flag.Int("steps", 3, "timed steps")
 	warmup := flag.Int("warmup", 1, "untimed steps first")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed steps to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		stop, err := startProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "scalestep:", err)
+			os.Exit(1)
+		}
+		defer stop()
+	}
 	if err := run(*model, *vocab, *context, *batch, *dim, *heads, *nLayers, *embed, *steps, *warmup); err != nil {
 		fmt.Fprintln(os.Stderr, "scalestep:", err)
 		os.Exit(1)
 	}
+}
+
+// startProfile starts a CPU profile into path and returns its stop.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func run(model string, vocab, context, batch, dim, heads, nLayers, embed, steps, warmup int) error {

@@ -12,7 +12,6 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gorgonet/gorgonet/internal/config"
-	"github.com/gorgonet/gorgonet/layers"
 )
 
 // Config is the trainer's whole configuration: what a run trains, on what,
@@ -39,27 +38,27 @@ var modelKinds = []string{kindTransformerLM, kindTransformerS2S, kindRNNLM, kind
 
 // ModelConfig says which model is trained and its sizes.
 type ModelConfig struct {
-	Kind    string  `json:"kind"`    // transformer_lm, transformer_seq2seq, rnn_lm or rnn_seq2seq
-	Dtype   string  `json:"dtype"`   // float32 or float64
-	DModel  int     `json:"d_model"` // Transformer width; RNN embedding size
-	Heads   int     `json:"heads"`   // attention heads (Transformer)
-	Layers  int     `json:"layers"`  // blocks (LM), encoder and decoder layers (seq2seq), stacked recurrent layers (RNN)
-	Hidden  int     `json:"hidden"`  // Transformer feed-forward width (0: 4·d_model); RNN hidden size (0: d_model)
-	Context int     `json:"context"` // LM context length; longest source and target of seq2seq
-	Dropout float64 `json:"dropout"` // in [0,1)
+	Kind    string  `json:"kind" help:"the model: a GPT-style LM, the encoder–decoder of Vaswani et al. (2017), or their recurrent counterparts" enum:"transformer_lm|transformer_seq2seq|rnn_lm|rnn_seq2seq"`
+	Dtype   string  `json:"dtype" help:"element type of parameters and computations" enum:"float32|float64"`
+	DModel  int     `json:"d_model" help:"Transformer width; RNN embedding size" range:"positive"`
+	Heads   int     `json:"heads" help:"attention heads (Transformer)" range:"positive" kinds:"transformer_lm|transformer_seq2seq"`
+	Layers  int     `json:"layers" help:"blocks (LM), encoder and decoder layers (seq2seq), stacked recurrent layers (RNN)" range:"positive"`
+	Hidden  int     `json:"hidden" help:"Transformer feed-forward width (0: 4·d_model); RNN hidden size (0: d_model)" range:"nonneg"`
+	Context int     `json:"context" help:"LM context length; longest source and target of seq2seq" range:"positive"`
+	Dropout float64 `json:"dropout" help:"dropout probability on embeddings, attention weights and sub-layer outputs" range:"unit"`
 
-	Bias             bool    `json:"bias"`              // biases in Linear and LayerNorm (Transformer LM)
-	TiedHead         bool    `json:"tied_head"`         // output head tied to the (target) embedding
-	Positions        string  `json:"positions"`         // learned or sinusoidal (Transformer LM)
-	InitStd          float64 `json:"init_std"`          // weight init std (Transformer LM); 0 means 0.02
-	Activation       string  `json:"activation"`        // feed-forward activation: gelu, gelu_tanh, relu, tanh, sigmoid; "" = the model's default
-	Norm             string  `json:"norm"`              // post_ln or pre_ln (Transformer seq2seq)
-	SharedEmbeddings bool    `json:"shared_embeddings"` // one source/target embedding (Transformer seq2seq)
-	Cell             string  `json:"cell"`              // rnn, lstm or gru (RNN models)
-	Attention        string  `json:"attention"`         // none, bahdanau or luong (RNN seq2seq)
-	Bidirectional    bool    `json:"bidirectional"`     // bidirectional encoder (RNN seq2seq)
-	AttentionSize    int     `json:"attention_size"`    // hidden size of bahdanau attention; 0 means model.hidden
-	LengthPenalty    float64 `json:"length_penalty"`    // beam-search length penalty α (seq2seq)
+	Bias             bool    `json:"bias" help:"biases in Linear and LayerNorm layers" kinds:"transformer_lm"`
+	TiedHead         bool    `json:"tied_head" help:"output head tied to the (target) embedding" kinds:"transformer_lm|transformer_seq2seq"`
+	Positions        string  `json:"positions" help:"positional encoding: a learned table or sinusoids" enum:"learned|sinusoidal" kinds:"transformer_lm"`
+	InitStd          float64 `json:"init_std" help:"std of the normal weight initialisation; 0 means 0.02" range:"nonneg" kinds:"transformer_lm"`
+	Activation       string  `json:"activation" help:"feed-forward activation; empty: the model's default (GELU for the LM, ReLU for seq2seq)" enum:"|gelu|gelu_tanh|relu|tanh|sigmoid" kinds:"transformer_lm|transformer_seq2seq"`
+	Norm             string  `json:"norm" help:"LayerNorm after (post_ln, the paper) or before (pre_ln) each sub-layer" enum:"post_ln|pre_ln" kinds:"transformer_seq2seq"`
+	SharedEmbeddings bool    `json:"shared_embeddings" help:"one embedding table for source and target" kinds:"transformer_seq2seq"`
+	Cell             string  `json:"cell" help:"recurrent cell: Elman rnn, lstm or gru" enum:"rnn|lstm|gru" kinds:"rnn_lm|rnn_seq2seq"`
+	Attention        string  `json:"attention" help:"decoder attention over the encoder states" enum:"none|bahdanau|luong" kinds:"rnn_seq2seq"`
+	Bidirectional    bool    `json:"bidirectional" help:"bidirectional encoder" kinds:"rnn_seq2seq"`
+	AttentionSize    int     `json:"attention_size" help:"hidden size of bahdanau attention; 0 means model.hidden" range:"nonneg" kinds:"rnn_seq2seq"`
+	LengthPenalty    float64 `json:"length_penalty" help:"beam-search length penalty α (Wu et al. 2016)" range:"nonneg" kinds:"transformer_seq2seq|rnn_seq2seq"`
 }
 
 // DataConfig says where the text comes from and how it is tokenised.
@@ -67,59 +66,59 @@ type DataConfig struct {
 	// Path is a UTF-8 text file or a folder of them (LMs) or a TSV file of
 	// source<TAB>target lines (seq2seq). Empty means the built-in data:
 	// Newton's Opticks for LMs, the synthetic task Task for seq2seq.
-	Path        string  `json:"path"`
-	Tokenizer   string  `json:"tokenizer"`     // char, word, bpe or gpt2
-	VocabFile   string  `json:"vocab_file"`    // gpt2: encoder.json or vocab.json
-	MergesFile  string  `json:"merges_file"`   // gpt2: vocab.bpe or merges.txt
-	BPEMerges   int     `json:"bpe_merges"`    // merges learned by the bpe tokenizer
-	WordMinFreq int     `json:"word_min_freq"` // word tokenizer: drop rarer words
-	VocabSize   int     `json:"vocab_size"`    // word tokenizer: cap on the vocabulary (0: none)
-	ValFraction float64 `json:"val_fraction"`  // held out for validation, in [0,1)
-	Task        string  `json:"task"`          // built-in seq2seq task: copy, reverse, sort or addition
-	TaskPairs   int     `json:"task_pairs"`    // pairs generated for the built-in task
+	Path        string  `json:"path" help:"text file or folder (LMs), source<TAB>target TSV (seq2seq); empty: Opticks, or data.task"`
+	Tokenizer   string  `json:"tokenizer" help:"runes (char), words, learned BPE merges, or GPT-2's byte-level BPE files" enum:"char|word|bpe|gpt2"`
+	VocabFile   string  `json:"vocab_file" help:"gpt2: encoder.json or vocab.json"`
+	MergesFile  string  `json:"merges_file" help:"gpt2: vocab.bpe or merges.txt"`
+	BPEMerges   int     `json:"bpe_merges" help:"merges learned by the bpe tokenizer" range:"nonneg"`
+	WordMinFreq int     `json:"word_min_freq" help:"word tokenizer: drop rarer words" range:"nonneg"`
+	VocabSize   int     `json:"vocab_size" help:"word tokenizer: cap on the vocabulary (0: none)" range:"nonneg"`
+	ValFraction float64 `json:"val_fraction" help:"held out for validation, in [0,1)" range:"unit"`
+	Task        string  `json:"task" help:"built-in seq2seq task when data.path is empty" enum:"copy|reverse|sort|addition" kinds:"transformer_seq2seq|rnn_seq2seq"`
+	TaskPairs   int     `json:"task_pairs" help:"pairs generated for the built-in task" range:"positive" kinds:"transformer_seq2seq|rnn_seq2seq"`
 }
 
 // OptimConfig is the optimizer, its schedule and gradient clipping.
 type OptimConfig struct {
-	Name        string  `json:"name"`         // adamw, adam, sgd, momentum, nesterov, rmsprop or adagrad
-	LR          float64 `json:"lr"`           // peak learning rate (the factor of the noam schedule)
-	MinLR       float64 `json:"min_lr"`       // floor of warmup_cosine
-	Schedule    string  `json:"schedule"`     // warmup_cosine, constant, step or noam
-	Warmup      int     `json:"warmup"`       // warm-up steps (warmup_cosine, noam); -1 means train.steps/10
-	DecaySteps  int     `json:"decay_steps"`  // step where warmup_cosine reaches min_lr; 0 means train.steps
-	StepEvery   int     `json:"step_every"`   // step schedule: multiply by gamma every step_every steps
-	Gamma       float64 `json:"gamma"`        // step schedule factor
-	WeightDecay float64 `json:"weight_decay"` // decoupled (adamw) or L2 (the others)
-	Beta1       float64 `json:"beta1"`        // adam, adamw
-	Beta2       float64 `json:"beta2"`        // adam, adamw
-	Eps         float64 `json:"eps"`          // adam, adamw, rmsprop, adagrad
-	Momentum    float64 `json:"momentum"`     // momentum, nesterov
-	Alpha       float64 `json:"alpha"`        // rmsprop smoothing
-	Clip        float64 `json:"clip"`         // largest global gradient norm; 0 turns clipping off
+	Name        string  `json:"name" help:"optimizer" enum:"adamw|adam|sgd|momentum|nesterov|rmsprop|adagrad"`
+	LR          float64 `json:"lr" help:"peak learning rate (the factor of the noam schedule)" range:"positive"`
+	MinLR       float64 `json:"min_lr" help:"floor of warmup_cosine" range:"nonneg"`
+	Schedule    string  `json:"schedule" help:"learning-rate schedule (warmup_cosine: nanoGPT's)" enum:"warmup_cosine|constant|step|noam"`
+	Warmup      int     `json:"warmup" help:"warm-up steps (warmup_cosine, noam); -1 means train.steps/10" range:"nonneg"`
+	DecaySteps  int     `json:"decay_steps" help:"step where warmup_cosine reaches min_lr; 0 means train.steps"`
+	StepEvery   int     `json:"step_every" help:"step schedule: multiply by gamma every step_every steps" range:"nonneg"`
+	Gamma       float64 `json:"gamma" help:"step schedule factor" range:"nonneg"`
+	WeightDecay float64 `json:"weight_decay" help:"decoupled (adamw) or L2 (the others)" range:"nonneg"`
+	Beta1       float64 `json:"beta1" help:"first-moment decay (adam, adamw)" range:"unit"`
+	Beta2       float64 `json:"beta2" help:"second-moment decay (adam, adamw)" range:"unit"`
+	Eps         float64 `json:"eps" help:"added to the denominator (adam, adamw, rmsprop, adagrad)" range:"positive"`
+	Momentum    float64 `json:"momentum" help:"velocity decay (momentum, nesterov)" range:"nonneg"`
+	Alpha       float64 `json:"alpha" help:"rmsprop smoothing" range:"unit"`
+	Clip        float64 `json:"clip" help:"largest global gradient norm; 0 turns clipping off" range:"nonneg"`
 }
 
 // TrainConfig is the training loop.
 type TrainConfig struct {
-	Steps       int    `json:"steps"`        // optimizer steps in all
-	BatchSize   int    `json:"batch_size"`   // sequences (or pairs) per step
-	Seed        uint64 `json:"seed"`         // parameter init, dropout and batch order
-	LogEvery    int    `json:"log_every"`    // steps between metrics records and plain log lines
-	EvalEvery   int    `json:"eval_every"`   // steps between validations (and at the end); 0: only at the end
-	EvalBatches int    `json:"eval_batches"` // batches per validation; 0: the whole validation split
-	SaveEvery   int    `json:"save_every"`   // steps between checkpoints (and at the end); 0: only at the end
-	Keep        int    `json:"keep"`         // step checkpoints kept (the newest); best.safetensors is extra
-	Accumulate  int    `json:"accumulate"`   // micro-batches of batch_size rows per step (gradient accumulation)
-	Patience    int    `json:"patience"`     // validations without a lower loss before stopping early; 0: never
+	Steps       int    `json:"steps" help:"optimizer steps in all" range:"positive"`
+	BatchSize   int    `json:"batch_size" help:"sequences (or pairs) per step" range:"positive"`
+	Seed        uint64 `json:"seed" help:"parameter init, dropout and batch order"`
+	LogEvery    int    `json:"log_every" help:"steps between metrics records and plain log lines" range:"positive"`
+	EvalEvery   int    `json:"eval_every" help:"steps between validations (and at the end); 0: only at the end" range:"nonneg"`
+	EvalBatches int    `json:"eval_batches" help:"batches per validation; 0: the whole validation split" range:"nonneg"`
+	SaveEvery   int    `json:"save_every" help:"steps between checkpoints (and at the end); 0: only at the end" range:"nonneg"`
+	Keep        int    `json:"keep" help:"step checkpoints kept (the newest); best.safetensors is extra" range:"positive"`
+	Accumulate  int    `json:"accumulate" help:"micro-batches of batch_size rows per step (gradient accumulation)" range:"positive"`
+	Patience    int    `json:"patience" help:"validations without a lower loss before stopping early; 0: never" range:"nonneg"`
 }
 
 // SampleConfig is how text is generated after training and by `sample`.
 type SampleConfig struct {
-	Prompt      string  `json:"prompt"`      // start of the text; "" means a line break
-	Length      int     `json:"length"`      // tokens generated
-	Temperature float64 `json:"temperature"` // 0 is greedy
-	TopK        int     `json:"top_k"`       // 0 keeps every token
-	TopP        float64 `json:"top_p"`       // nucleus; 0 or 1 keeps every token
-	Seed        uint64  `json:"seed"`
+	Prompt      string  `json:"prompt" help:"start of the text; '' means a line break"`
+	Length      int     `json:"length" help:"tokens generated" range:"nonneg"`
+	Temperature float64 `json:"temperature" help:"softmax temperature; 0 is greedy" range:"nonneg"`
+	TopK        int     `json:"top_k" help:"sample among the k most likely tokens; 0 keeps every token" range:"nonneg"`
+	TopP        float64 `json:"top_p" help:"nucleus sampling mass; 0 or 1 keeps every token" range:"prob"`
+	Seed        uint64  `json:"seed" help:"seed of the sampler"`
 }
 
 // sampling returns the decoding settings of s for the models' Generate.
@@ -203,69 +202,24 @@ func oneOf(key, value string, allowed ...string) error {
 	return keyError(key, "unknown value %q (want one of %s)", value, strings.Join(allowed, ", "))
 }
 
-// validate checks every key that can be checked without the data.
+// validate checks every key that can be checked without the data: each by
+// the rules of its tags (validateKeys), then the rules between keys.
 func (c *Config) validate() error {
-	m, d, o, t, s := c.Model, c.Data, c.Optim, c.Train, c.Sample
+	m, d := c.Model, c.Data
 	checks := []func() error{
-		func() error { return oneOf("model.kind", m.Kind, modelKinds...) },
-		func() error { return oneOf("model.dtype", m.Dtype, "float32", "float64") },
-		func() error {
-			return positiveInts("model.d_model", m.DModel, "model.layers", m.Layers, "model.context", m.Context)
-		},
-		func() error {
-			return nonNegativeInts("model.hidden", m.Hidden, "model.attention_size", m.AttentionSize)
-		},
-		func() error { return unitInterval("model.dropout", m.Dropout) },
-		func() error {
-			return nonNegativeFloats("model.init_std", m.InitStd, "model.length_penalty", m.LengthPenalty)
-		},
-		func() error {
-			if m.Activation == "" {
-				return nil
-			}
-			_, err := layers.ActivationByName(m.Activation)
-			return errors.Wrap(err, "config: model.activation")
-		},
-		func() error { return c.validateKind() },
-		func() error { return oneOf("data.tokenizer", d.Tokenizer, "char", "word", "bpe", "gpt2") },
-		func() error { return c.validateGPT2Files() },
-		func() error {
-			return nonNegativeInts("data.bpe_merges", d.BPEMerges, "data.word_min_freq", d.WordMinFreq, "data.vocab_size", d.VocabSize)
-		},
+		c.validateKeys,
+		c.validateKind,
+		c.validateGPT2Files,
 		func() error {
 			if d.VocabSize != 0 && d.VocabSize <= 4 {
 				return keyError("data.vocab_size", "%d leaves no room beside the 4 special tokens", d.VocabSize)
 			}
 			return nil
 		},
-		func() error { return unitInterval("data.val_fraction", d.ValFraction) },
+		c.validateSchedule,
 		func() error {
-			return oneOf("optim.name", o.Name, "adamw", "adam", "sgd", "momentum", "nesterov", "rmsprop", "adagrad")
-		},
-		func() error { return oneOf("optim.schedule", o.Schedule, "warmup_cosine", "constant", "step", "noam") },
-		func() error { return positiveFloats("optim.lr", o.LR) },
-		func() error {
-			return nonNegativeFloats("optim.min_lr", o.MinLR, "optim.weight_decay", o.WeightDecay, "optim.eps", o.Eps,
-				"optim.momentum", o.Momentum, "optim.clip", o.Clip, "optim.gamma", o.Gamma)
-		},
-		func() error { return nonNegativeInts("optim.warmup", o.Warmup, "optim.step_every", o.StepEvery) },
-		func() error { return unitInterval("optim.beta1", o.Beta1) },
-		func() error { return unitInterval("optim.beta2", o.Beta2) },
-		func() error { return unitInterval("optim.alpha", o.Alpha) },
-		func() error { return c.validateSchedule() },
-		func() error {
-			return positiveInts("train.steps", t.Steps, "train.batch_size", t.BatchSize, "train.log_every", t.LogEvery, "train.keep", t.Keep,
-				"train.accumulate", t.Accumulate)
-		},
-		func() error {
-			return nonNegativeInts("train.eval_every", t.EvalEvery, "train.eval_batches", t.EvalBatches, "train.save_every", t.SaveEvery,
-				"train.patience", t.Patience)
-		},
-		func() error { return nonNegativeInts("sample.length", s.Length, "sample.top_k", s.TopK) },
-		func() error { return nonNegativeFloats("sample.temperature", s.Temperature) },
-		func() error {
-			if !(s.TopP >= 0 && s.TopP <= 1) {
-				return keyError("sample.top_p", "%v outside [0, 1]", s.TopP)
+			if isTransformer(m.Kind) && m.DModel%m.Heads != 0 {
+				return keyError("model.d_model", "%d is not divisible by model.heads %d", m.DModel, m.Heads)
 			}
 			return nil
 		},
@@ -278,42 +232,10 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// validateKind checks the keys that depend on the model kind.
+// validateKind checks what the model kind needs beyond its keys' rules.
 func (c *Config) validateKind() error {
-	m := c.Model
-	if isTransformer(m.Kind) {
-		if err := positiveInts("model.heads", m.Heads); err != nil {
-			return err
-		}
-		if m.DModel%m.Heads != 0 {
-			return keyError("model.d_model", "%d is not divisible by model.heads %d", m.DModel, m.Heads)
-		}
-		if err := oneOf("model.positions", m.Positions, "learned", "sinusoidal"); err != nil {
-			return err
-		}
-		if err := oneOf("model.norm", m.Norm, "post_ln", "pre_ln"); err != nil {
-			return err
-		}
-	} else {
-		if err := oneOf("model.cell", m.Cell, "rnn", "lstm", "gru"); err != nil {
-			return err
-		}
-		if err := oneOf("model.attention", m.Attention, "none", "bahdanau", "luong"); err != nil {
-			return err
-		}
-	}
-	if isSeq2Seq(m.Kind) {
-		if m.Context < 2 {
-			return keyError("model.context", "%d: a seq2seq model needs room for a token and the end mark", m.Context)
-		}
-		if c.Data.Path == "" {
-			if err := oneOf("data.task", c.Data.Task, "copy", "reverse", "sort", "addition"); err != nil {
-				return err
-			}
-			if err := positiveInts("data.task_pairs", c.Data.TaskPairs); err != nil {
-				return err
-			}
-		}
+	if isSeq2Seq(c.Model.Kind) && c.Model.Context < 2 {
+		return keyError("model.context", "%d: a seq2seq model needs room for a token and the end mark", c.Model.Context)
 	}
 	return nil
 }
@@ -340,54 +262,6 @@ func (c *Config) validateSchedule() error {
 	}
 	if o.Name == "nesterov" && o.Momentum <= 0 {
 		return keyError("optim.momentum", "nesterov needs a positive momentum, got %v", o.Momentum)
-	}
-	return nil
-}
-
-// positiveInts checks name/value pairs: each value must be > 0.
-func positiveInts(kv ...interface{}) error {
-	for i := 0; i < len(kv); i += 2 {
-		if v := kv[i+1].(int); v <= 0 {
-			return keyError(kv[i].(string), "must be positive, got %d", v)
-		}
-	}
-	return nil
-}
-
-// nonNegativeInts checks name/value pairs: each value must be ≥ 0.
-func nonNegativeInts(kv ...interface{}) error {
-	for i := 0; i < len(kv); i += 2 {
-		if v := kv[i+1].(int); v < 0 {
-			return keyError(kv[i].(string), "must not be negative, got %d", v)
-		}
-	}
-	return nil
-}
-
-// positiveFloats checks name/value pairs: each value must be > 0.
-func positiveFloats(kv ...interface{}) error {
-	for i := 0; i < len(kv); i += 2 {
-		if v := kv[i+1].(float64); !(v > 0) {
-			return keyError(kv[i].(string), "must be positive, got %v", v)
-		}
-	}
-	return nil
-}
-
-// nonNegativeFloats checks name/value pairs: each value must be ≥ 0.
-func nonNegativeFloats(kv ...interface{}) error {
-	for i := 0; i < len(kv); i += 2 {
-		if v := kv[i+1].(float64); !(v >= 0) {
-			return keyError(kv[i].(string), "must not be negative, got %v", v)
-		}
-	}
-	return nil
-}
-
-// unitInterval checks that v lies in [0,1).
-func unitInterval(key string, v float64) error {
-	if !(v >= 0 && v < 1) {
-		return keyError(key, "%v outside [0, 1)", v)
 	}
 	return nil
 }

@@ -47,6 +47,7 @@ func init() {
 		{"sample", "RUN_DIR|CHECKPOINT [flags]", "generate text from a language model", sampleHelp, cmdSample},
 		{"translate", "RUN_DIR|CHECKPOINT [flags]", "decode source lines with a seq2seq model", translateHelp, cmdTranslate},
 		{"inspect", "RUN_DIR|CHECKPOINT [flags]", "show a checkpoint's configuration, parameters and metrics", inspectHelp, cmdInspect},
+		{"init-config", "[--kind KIND] [--out FILE]", "write a commented configuration file to start from", initConfigHelp, cmdInitConfig},
 	}
 }
 
@@ -68,12 +69,24 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	} else if len(args) > 0 && isHelpFlag(args[0]) {
 		mainUsage(stdout)
 		return 0
+	} else if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		fmt.Fprintln(stdout, version())
+		return 0
 	}
-	if name == "help" {
-		if len(args) == 0 {
-			mainUsage(stdout)
-			return 0
+	switch {
+	case name == "version":
+		fmt.Fprintln(stdout, version())
+		return 0
+	case name == "help" && len(args) == 0:
+		mainUsage(stdout)
+		return 0
+	case name == "help" && args[0] == "config":
+		if err := writeConfigHelp(stdout); err != nil {
+			fmt.Fprintf(stderr, "trainer help: %v\n", err)
+			return 1
 		}
+		return 0
+	case name == "help":
 		name, args = args[0], []string{"-h"}
 	}
 	for _, c := range commands {
@@ -118,7 +131,8 @@ Commands:
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
-Run "trainer help COMMAND" for a command's flags and examples.
+Run "trainer help COMMAND" for a command's flags and examples, "trainer help
+config" for every configuration key, "trainer --version" for the version.
 
 Examples:
   trainer
@@ -138,11 +152,26 @@ func newFlags(name, help string, stdout io.Writer) *flag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprint(stdout, strings.TrimLeft(help, "\n"))
 		fmt.Fprintln(stdout, "\nFlags:")
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		printFlags(stdout, fs)
 	}
 	return fs
+}
+
+// printFlags lists the flags of fs as the help spells them, with two dashes
+// (--out DIR), each with its usage and a default that is not the zero value.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if arg != "" {
+			line += " " + arg
+		}
+		fmt.Fprintf(w, "%s\n      %s", line, strings.ReplaceAll(usage, "\n", "\n      "))
+		if d := f.DefValue; d != "" && d != "0" && d != "false" && !strings.Contains(usage, "default") {
+			fmt.Fprintf(w, " (default %s)", d)
+		}
+		fmt.Fprintln(w)
+	})
 }
 
 // parseFlags parses args, which may mix flags and positional arguments

@@ -34,16 +34,17 @@ go to runs/default-2, -3, … instead. Ctrl-C saves a checkpoint and stops
 (status 130); "trainer resume RUN_DIR" continues exactly. A loss that becomes
 NaN or infinite stops the run (status 1), keeping the last good checkpoint.
 
-Configuration keys (see README.md for all): model.kind (transformer_lm,
-transformer_seq2seq, rnn_lm, rnn_seq2seq), model.d_model, model.heads,
-model.layers, model.context, model.dropout, model.cell (rnn, lstm, gru),
-data.path, data.tokenizer (char, word, bpe, gpt2), optim.name, optim.lr,
-optim.schedule, optim.warmup, train.steps, train.batch_size, train.seed, …
+Configuration keys: model.kind (transformer_lm, transformer_seq2seq, rnn_lm,
+rnn_seq2seq), model.d_model, model.heads, model.layers, model.context,
+data.path, data.tokenizer, optim.name, optim.lr, train.steps, … — "trainer
+help config" lists every key with its default, allowed values and meaning,
+and "trainer init-config" writes them as a file to start from.
 
 Examples:
   trainer
   trainer train --set train.steps=100 --out runs/quick
-  trainer train --config examples.yaml --set model.d_model=128 --force
+  trainer init-config --out my.yaml
+  trainer train --config my.yaml --set model.d_model=128
   trainer train --set model.kind=rnn_lm --set model.cell=gru --set data.path=book.txt
   trainer train --set model.kind=transformer_seq2seq --set data.task=reverse
   trainer train --set model.kind=transformer_seq2seq --set data.path=pairs.tsv

@@ -22,8 +22,9 @@ func benchShapes() []benchShape {
 	var shapes []benchShape
 	for _, s := range [][3]int{
 		{1024, 128, 128}, {1024, 128, 512}, {1024, 512, 128}, {2048, 128, 96}, // Transformer, MLP
-		{32, 256, 1024}, // LSTM recurrent step
-		{64, 32, 64},    // one attention head
+		{32, 256, 1024},                                                           // LSTM recurrent step
+		{64, 32, 64},                                                              // one attention head
+		{1024, 768, 768}, {1024, 768, 2304}, {1024, 768, 3072}, {1024, 3072, 768}, // GPT-2 small width, B·T = 1024: q/k/v/out, fused QKV, FFN
 	} {
 		m, k, n := s[0], s[1], s[2]
 		shapes = append(shapes,

@@ -23,10 +23,10 @@ type rowCase struct {
 }
 
 // expTol is the error bound of exp(t) where t is the float32 result of k
-// roundings of a value of magnitude |t|: exp's own 3e-7 plus the
+// roundings of a value of magnitude |t|: Exp's own expBound plus the
 // conditioning of exp, |t|·6e-8 per rounding (relative).
 func expTol(t float64, k int, want float64) float64 {
-	return (3e-7 + float64(k)*0x1p-24*math.Abs(t)) * want
+	return (expBound + float64(k)*0x1p-24*math.Abs(t)) * want
 }
 
 var rowCases = []rowCase{
@@ -91,8 +91,10 @@ var rowCases = []rowCase{
 }
 
 // softmaxTol is the error bound of a softmax output want at x − max = t:
-// that of exp, and 3e-7 for the sum, its reciprocal and the product.
-func softmaxTol(t, want float64) float64 { return expTol(t, 1, want) + 3e-7*want }
+// that of exp, and 4e-7 for the sum, its reciprocal and the product
+// (TestSoftmax measures 0.84 of it with the AVX2 kernels, 0.81 with the Go
+// kernels and 0.92 with -tags purego).
+func softmaxTol(t, want float64) float64 { return expTol(t, 1, want) + 4e-7*want }
 
 func maxOf(x []float64) float64 {
 	m := math.Inf(-1)
@@ -211,8 +213,7 @@ func TestMaxSpecial(t *testing.T) {
 }
 
 // TestSoftmax checks the accuracy over random rows of 1…300 elements, in
-// units of the bound 6e-7 + |x − max|·6e-8 (relative) that the rounding of
-// x − max in float32 allows, and rows with −Inf (masked) entries and rows of
+// units of the bound softmaxTol, 5.1e-7 + |x − max|·6e-8 (relative), and rows with −Inf (masked) entries and rows of
 // huge values, which must not overflow.
 func TestSoftmax(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))

@@ -18,7 +18,6 @@ import (
 // sequences: the encoder over sources padded to MaxLen, and the decoder
 // over targets of MaxLen positions reading the encoder's output as an input.
 type s2sPrograms struct {
-	batch                     int
 	enc, dec                  *graph.Program
 	srcName, memName, tgtName string
 }
@@ -68,13 +67,15 @@ func (s *Seq2Seq) programs(batch int) (*s2sPrograms, error) {
 }
 
 // decoding is the state shared by Greedy and Beam: the programs, the fed
-// sources and memory, and the target rows the decoder reads.
+// sources and memory, the target rows the recomputing decoder reads, and
+// the key/value-cache step (nil with NoKVCache).
 type decoding struct {
-	s     *Seq2Seq
-	p     *s2sPrograms
-	feeds graph.Feeds
-	tgt   []int // [batch,MaxLen] backing array of the fed targets
-	row   []float64
+	s      *Seq2Seq
+	p      *s2sPrograms
+	feeds  graph.Feeds
+	tgt    []int // [batch,MaxLen] backing array of the fed targets
+	row    []float64
+	cached *s2sStep
 }
 
 // start encodes the sources (one per row of the batch) and prepares the
@@ -102,9 +103,16 @@ func (s *Seq2Seq) start(src [][]int, maxLen int) (*decoding, error) {
 		return nil, errors.Wrap(err, "encoder")
 	}
 	tgt := make([]int, len(src)*c.MaxLen)
+	memory := out[0].Clone().(*tensor.Dense)
 	d := &decoding{s: s, p: p, tgt: tgt, row: make([]float64, c.TargetVocab),
-		feeds: graph.Feeds{p.srcName: srcIDs, p.memName: out[0].Clone().(*tensor.Dense),
+		feeds: graph.Feeds{p.srcName: srcIDs, p.memName: memory,
 			p.tgtName: tensor.New(tensor.WithShape(len(src), c.MaxLen), tensor.WithBacking(tgt))}}
+	if !s.NoKVCache {
+		if d.cached, err = s.stepProgram(len(src)); err != nil {
+			return nil, err
+		}
+		d.cached.start(srcIDs, memory)
+	}
 	return d, nil
 }
 
@@ -119,17 +127,41 @@ func (d *decoding) setRow(r int, tokens []int) {
 	copy(row[1:], tokens)
 }
 
-// step runs the decoder and returns, for each row r, the log-probabilities
-// of the token after position t through fn(r, logProbs). PadID and BOSID,
-// which never follow a position in a target, get −Inf.
-func (d *decoding) step(t int, rows int, fn func(r int, logProbs []float64)) error {
-	out, err := d.p.dec.Forward(d.feeds)
-	if err != nil {
-		return errors.Wrap(err, "decoder")
-	}
+// step runs the decoder at step t for rows 0…len(prefixes)−1, whose outputs
+// so far are prefixes[r] (t tokens for a live row) and whose row r continues
+// row from[r] of the previous step (nil: row r), and passes, for each row
+// r, the log-probabilities of the token after position t to fn(r,
+// logProbs). PadID and BOSID, which never follow a position in a target,
+// get −Inf. The recomputing decoder reads every row's whole prefix; the
+// cached one only the last token of each, over the keys and values of the
+// earlier ones, reordered by from.
+func (d *decoding) step(t int, prefixes [][]int, from []int, fn func(r int, logProbs []float64)) error {
 	c := d.s.Config
-	for r := 0; r < rows; r++ {
-		copyRow(d.row, out[0], (r*c.MaxLen+t)*c.TargetVocab)
+	var logits *tensor.Dense
+	var offset func(r int) int
+	if d.cached != nil {
+		var err error
+		if logits, err = d.cached.next(t, prefixes, from, c.BOSID); err != nil {
+			return errors.Wrap(err, "cached decoder step")
+		}
+		offset = func(r int) int { return r * c.TargetVocab }
+	} else {
+		for r := 0; r < len(d.tgt)/c.MaxLen; r++ {
+			if r < len(prefixes) {
+				d.setRow(r, prefixes[r])
+			} else {
+				d.setRow(r, nil)
+			}
+		}
+		out, err := d.p.dec.Forward(d.feeds)
+		if err != nil {
+			return errors.Wrap(err, "decoder")
+		}
+		logits = out[0]
+		offset = func(r int) int { return (r*c.MaxLen + t) * c.TargetVocab }
+	}
+	for r := range prefixes {
+		copyRow(d.row, logits, offset(r))
 		logSoftmax(d.row)
 		d.row[c.PadID], d.row[c.BOSID] = math.Inf(-1), math.Inf(-1)
 		fn(r, d.row)
@@ -157,14 +189,11 @@ func (s *Seq2Seq) greedy(ctx context.Context, src [][]int, maxLen int) ([][]int,
 	}
 	out := make([][]int, len(src))
 	done := make([]bool, len(src))
-	for r := range src {
-		d.setRow(r, nil)
-	}
 	for t, left := 0, len(src); t < maxLen && left > 0; t++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		err := d.step(t, len(src), func(r int, logProbs []float64) {
+		err := d.step(t, out, nil, func(r int, logProbs []float64) {
 			if done[r] {
 				return
 			}
@@ -175,9 +204,6 @@ func (s *Seq2Seq) greedy(ctx context.Context, src [][]int, maxLen int) ([][]int,
 				return
 			}
 			out[r] = append(out[r], next)
-			if t+1 < s.Config.MaxLen {
-				d.tgt[r*s.Config.MaxLen+t+1] = next
-			}
 		})
 		if err != nil {
 			return nil, errors.Wrap(err, "transformer: Seq2Seq.Greedy")
@@ -227,21 +253,20 @@ func (s *Seq2Seq) beam(ctx context.Context, src []int, width int, lengthPenalty 
 		logProb     float64
 	}
 	alive := []hypothesis{{}}
+	var from []int // the row of the previous step each live hypothesis continues
 	var finished []hypothesis
 	var cands []candidate
+	prefixes := make([][]int, 0, width)
 	for t := 0; t < maxLen && len(alive) > 0 && len(finished) < width; t++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		for r := 0; r < width; r++ {
-			if r < len(alive) {
-				d.setRow(r, alive[r].tokens)
-			} else {
-				d.setRow(r, nil)
-			}
+		prefixes = prefixes[:0]
+		for _, h := range alive {
+			prefixes = append(prefixes, h.tokens)
 		}
 		cands = cands[:0]
-		err := d.step(t, len(alive), func(r int, logProbs []float64) {
+		err := d.step(t, prefixes, from, func(r int, logProbs []float64) {
 			for v, lp := range logProbs {
 				if !math.IsInf(lp, -1) {
 					cands = append(cands, candidate{r, v, alive[r].logProb + lp})
@@ -253,6 +278,7 @@ func (s *Seq2Seq) beam(ctx context.Context, src []int, width int, lengthPenalty 
 		}
 		sort.SliceStable(cands, func(i, j int) bool { return cands[i].logProb > cands[j].logProb })
 		var next []hypothesis
+		from = from[:0]
 		for _, c := range cands {
 			if len(next) == width {
 				break
@@ -263,6 +289,7 @@ func (s *Seq2Seq) beam(ctx context.Context, src []int, width int, lengthPenalty 
 				continue
 			}
 			next = append(next, hypothesis{tokens: tokens, logProb: c.logProb})
+			from = append(from, c.from)
 		}
 		alive = next
 	}

@@ -50,8 +50,15 @@ type Seq2Seq struct {
 	EncNorm *layers.LayerNorm          // "encoder.norm", PreLN only
 	DecNorm *layers.LayerNorm          // "decoder.norm", PreLN only
 	Head    *layers.Linear             // "head" [Dim,TargetVocab]; nil when TiedOutput
-	m       *graph.Model
-	decode  map[int]*s2sPrograms // forward programs for decoding, by batch size
+
+	// NoKVCache makes Greedy and Beam recompute the decoder over the whole
+	// target so far at every step instead of reading the keys and values of
+	// the earlier positions from a cache: the reference path, slower.
+	NoKVCache bool
+
+	m      *graph.Model
+	decode map[int]*s2sPrograms // forward programs for decoding, by batch size
+	steps  map[int]*s2sStep     // cached decoders, by batch size
 }
 
 // NewSeq2Seq adds an encoder–decoder Transformer configured by cfg to m.
@@ -65,7 +72,7 @@ func NewSeq2Seq(m *graph.Model, cfg Seq2SeqConfig) (*Seq2Seq, error) {
 	if cfg.Activation == nil {
 		cfg.Activation = layers.ReLU
 	}
-	s := &Seq2Seq{Config: cfg, m: m, decode: map[int]*s2sPrograms{}}
+	s := &Seq2Seq{Config: cfg, m: m, decode: map[int]*s2sPrograms{}, steps: map[int]*s2sStep{}}
 	embInit := layers.WeightInit(graph.Normal(1 / math.Sqrt(float64(cfg.Dim))))
 	var err error
 	if cfg.SharedEmbeddings {

@@ -43,6 +43,7 @@ var levels = []struct {
 	{"models/rnn", 7},
 	{"models/transformer", 7},
 	{"distributed", 8},
+	{"interop", 8},
 	{"train", 9},
 	{"cmd/", 10},
 	{"bench", 10},

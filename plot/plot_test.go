@@ -233,11 +233,10 @@ func TestChartKeepsPointsInFrame(t *testing.T) {
 	}
 }
 
-// TestLegendInsidePicture checks that the legend's samples are drawn whole:
-// the columns next to the right edge of the picture are blank, and both
-// curves' colours appear in the legend beside the plot.
-func TestLegendInsidePicture(t *testing.T) {
-	c, err := LossChart(descending, Curve{Step: []float64{50}, Loss: []float64{2.8}})
+// lossImage draws the loss chart of train and val.
+func lossImage(t *testing.T, train, val Curve) image.Image {
+	t.Helper()
+	c, err := LossChart(train, val)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +244,14 @@ func TestLegendInsidePicture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := decode(t, b)
+	return decode(t, b)
+}
+
+// TestLegendInsidePicture checks that the legend's samples are drawn whole:
+// the columns next to the right edge of the picture are blank, and both
+// curves' colours appear in the legend beside the plot.
+func TestLegendInsidePicture(t *testing.T) {
+	img := lossImage(t, descending, Curve{Step: []float64{50}, Loss: []float64{2.8}})
 	bounds := img.Bounds()
 	rightmost := func(c color.Color) int {
 		last := -1
@@ -288,15 +294,7 @@ func TestLossChart(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := LossChart(tc.train, tc.val)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := c.PNG()
-			if err != nil {
-				t.Fatal(err)
-			}
-			img := decode(t, b)
+			img := lossImage(t, tc.train, tc.val)
 			// Drawn or not: a curve absent from the chart leaves no pixel of its colour.
 			if got := countNear(img, trainColour) > 40; got != tc.wantTrain {
 				t.Errorf("train curve drawn: %v, want %v", got, tc.wantTrain)

@@ -120,7 +120,7 @@ func cmdTrain(args []string, stdout, _ io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "data: %s\n", r.Describe)
 	summary := strings.Split(strings.TrimSpace(r.Net.Model.Summary()), "\n")
-	fmt.Fprintf(stdout, "model: %s, %s\n", cfg.Model.Kind, summary[len(summary)-1])
+	fmt.Fprintf(stdout, "model: %s, %s, %s\n", cfg.Model.Kind, summary[len(summary)-1], r.Memory.Describe())
 	explicit := *out != ""
 	if !explicit {
 		*out = defaultRunDir

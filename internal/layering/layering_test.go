@@ -43,6 +43,7 @@ var levels = []struct {
 	{"models/rnn", 7},
 	{"models/transformer", 7},
 	{"distributed", 8},
+	{"interop", 8},
 	{"train", 9},
 	{"train/recipe", 10},
 	{"cmd/", 11},
@@ -231,4 +232,76 @@ func TestOpsOnlyInOps(t *testing.T) {
 	if found == 0 {
 		t.Error("found no Gorgonia op anywhere: the check cannot see them")
 	}
+}
+
+// TestArchitectureTable checks the package tables of ARCHITECTURE.md against
+// `go list`: every package of the module has one row, and a row's last
+// column names exactly the module packages it imports ("—" for none).
+func TestArchitectureTable(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "ARCHITECTURE.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(string(doc), "\n") {
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		name, ok := backticked(cells[0])
+		if !strings.HasPrefix(line, "| `") || !ok || len(cells) != 3 {
+			continue
+		}
+		if _, dup := rows[name]; dup {
+			t.Errorf("ARCHITECTURE.md has two rows for %s", name)
+		}
+		var imports []string
+		if last := strings.TrimSpace(cells[2]); last != "—" {
+			for _, c := range strings.Split(last, ", ") {
+				imp, ok := backticked(c)
+				if !ok {
+					t.Errorf("ARCHITECTURE.md row %s: imports column %q is not a list of `package`s or —", name, last)
+				}
+				imports = append(imports, imp)
+			}
+		}
+		rows[name] = imports
+	}
+	for _, p := range goList(t) {
+		rel, ok := own(p.ImportPath)
+		if !ok {
+			continue
+		}
+		var want []string
+		for _, imp := range p.Imports {
+			if irel, ok := own(imp); ok {
+				want = append(want, irel)
+			}
+		}
+		sort.Strings(want)
+		got, listed := rows[rel]
+		delete(rows, rel)
+		switch {
+		case !listed:
+			t.Errorf("ARCHITECTURE.md has no row for package %s (imports %s)", rel, orNone(want))
+		case strings.Join(got, ", ") != strings.Join(want, ", "):
+			t.Errorf("ARCHITECTURE.md says %s imports %s; go list says %s", rel, orNone(got), orNone(want))
+		}
+	}
+	for name := range rows {
+		t.Errorf("ARCHITECTURE.md lists %s, which is not a package of the module", name)
+	}
+}
+
+// backticked returns s without its enclosing backquotes.
+func backticked(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) < 3 || s[0] != '`' || s[len(s)-1] != '`' || strings.ContainsAny(s[1:len(s)-1], "` ") {
+		return "", false
+	}
+	return s[1 : len(s)-1], true
+}
+
+func orNone(pkgs []string) string {
+	if len(pkgs) == 0 {
+		return "—"
+	}
+	return strings.Join(pkgs, ", ")
 }

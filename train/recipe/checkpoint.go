@@ -74,8 +74,13 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	return ck, nil
 }
 
-// loadNetwork builds the checkpoint's model and loads its parameters.
+// LoadNetwork builds the checkpoint's model and loads its parameters, once
+// the memory estimate of its forward program fits the budget (the stored
+// configuration is untrusted: its sizes could claim any memory).
 func (ck *Checkpoint) LoadNetwork() (*Network, error) {
+	if _, err := CheckMemory(ck.Config, ck.Tok.VocabSize(), false); err != nil {
+		return nil, errors.Wrapf(err, "checkpoint %s", ck.Path)
+	}
 	n, err := BuildNetwork(ck.Config, ck.Tok.VocabSize(), ck.ParamElems())
 	if err != nil {
 		return nil, errors.Wrapf(err, "checkpoint %s", ck.Path)

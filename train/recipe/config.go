@@ -97,16 +97,17 @@ type OptimConfig struct {
 
 // TrainConfig is the training loop.
 type TrainConfig struct {
-	Steps       int    `json:"steps" help:"optimizer steps in all" range:"positive"`
-	BatchSize   int    `json:"batch_size" help:"sequences (or pairs) per step" range:"positive"`
-	Seed        uint64 `json:"seed" help:"parameter init, dropout and batch order"`
-	LogEvery    int    `json:"log_every" help:"steps between metrics records and plain log lines" range:"positive"`
-	EvalEvery   int    `json:"eval_every" help:"steps between validations (and at the end); 0: only at the end" range:"nonneg"`
-	EvalBatches int    `json:"eval_batches" help:"batches per validation; 0: the whole validation split" range:"nonneg"`
-	SaveEvery   int    `json:"save_every" help:"steps between checkpoints (and at the end); 0: only at the end" range:"nonneg"`
-	Keep        int    `json:"keep" help:"step checkpoints kept (the newest); best.safetensors is extra" range:"positive"`
-	Accumulate  int    `json:"accumulate" help:"micro-batches of batch_size rows per step (gradient accumulation)" range:"positive"`
-	Patience    int    `json:"patience" help:"validations without a lower loss before stopping early; 0: never" range:"nonneg"`
+	Steps       int     `json:"steps" help:"optimizer steps in all" range:"positive"`
+	BatchSize   int     `json:"batch_size" help:"sequences (or pairs) per step" range:"positive"`
+	Seed        uint64  `json:"seed" help:"parameter init, dropout and batch order"`
+	LogEvery    int     `json:"log_every" help:"steps between metrics records and plain log lines" range:"positive"`
+	EvalEvery   int     `json:"eval_every" help:"steps between validations (and at the end); 0: only at the end" range:"nonneg"`
+	EvalBatches int     `json:"eval_batches" help:"batches per validation; 0: the whole validation split" range:"nonneg"`
+	SaveEvery   int     `json:"save_every" help:"steps between checkpoints (and at the end); 0: only at the end" range:"nonneg"`
+	Keep        int     `json:"keep" help:"step checkpoints kept (the newest); best.safetensors is extra" range:"positive"`
+	Accumulate  int     `json:"accumulate" help:"micro-batches of batch_size rows per step (gradient accumulation)" range:"positive"`
+	MemoryLimit float64 `json:"memory_limit" help:"largest estimated memory of a run, in GiB; 0: the memory available to the process" range:"nonneg"`
+	Patience    int     `json:"patience" help:"validations without a lower loss before stopping early; 0: never" range:"nonneg"`
 }
 
 // SampleConfig is how text is generated after training and by `sample`.
@@ -119,7 +120,7 @@ type SampleConfig struct {
 	Seed        uint64  `json:"seed" help:"seed of the sampler"`
 }
 
-// sampling returns the decoding settings of s for the models' Generate.
+// Sampling returns the decoding settings of s for the models' Generate.
 func (s SampleConfig) Sampling() sampling.Sampling {
 	return sampling.Sampling{Temperature: s.Temperature, TopK: s.TopK, TopP: s.TopP, Seed: s.Seed}
 }
@@ -139,7 +140,7 @@ func Default() Config {
 	}
 }
 
-// resolve fills the derived defaults (warm-up and decay steps from
+// Resolve fills the derived defaults (warm-up and decay steps from
 // train.steps, an absolute data.path, so that checkpoints can be resumed
 // from any directory) and validates every key, returning an error that
 // names the first bad key.
@@ -165,7 +166,7 @@ func KeyError(key string, format string, args ...interface{}) error {
 	return errors.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...))
 }
 
-// validate checks every key that can be checked without the data: each by
+// Validate checks every key that can be checked without the data: each by
 // the rules of its tags (validateKeys), then the rules between keys.
 func (c *Config) Validate() error {
 	m, d := c.Model, c.Data
@@ -236,7 +237,7 @@ func IsSeq2Seq(kind string) bool     { return strings.HasSuffix(kind, "seq2seq")
 // other key must equal the checkpoint's, or the run would not continue the
 // same training.
 var resumableKeys = []string{"train.steps", "train.log_every", "train.eval_every", "train.eval_batches",
-	"train.save_every", "train.keep", "train.patience", "sample"}
+	"train.save_every", "train.keep", "train.patience", "train.memory_limit", "sample"}
 
 // CheckResumable returns an error naming the first key on which now differs
 // from saved outside resumableKeys.

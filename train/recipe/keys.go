@@ -65,7 +65,7 @@ func Keys() []Key {
 	return keys
 }
 
-// appliesTo reports whether the key means something for a model of kind.
+// AppliesTo reports whether the key means something for a model of kind.
 func (k Key) AppliesTo(kind string) bool {
 	if len(k.Kinds) == 0 {
 		return true
@@ -78,7 +78,7 @@ func (k Key) AppliesTo(kind string) bool {
 	return false
 }
 
-// typeName describes the key's type for the help.
+// TypeName describes the key's type for the help.
 func (k Key) TypeName() string {
 	switch k.Type.Kind() {
 	case reflect.String:
@@ -91,7 +91,7 @@ func (k Key) TypeName() string {
 	return "integer"
 }
 
-// rule describes the values the key accepts, or "".
+// Rule describes the values the key accepts, or "".
 func (k Key) Rule() string {
 	if k.Enum != nil {
 		quoted := make([]string, len(k.Enum))
@@ -106,7 +106,7 @@ func (k Key) Rule() string {
 	return map[string]string{"positive": "> 0", "nonneg": "≥ 0", "unit": "in [0, 1)", "prob": "in [0, 1]"}[k.Range]
 }
 
-// check validates the key's value in c by its enum and range.
+// Check validates the key's value in c by its enum and range.
 func (k Key) Check(c *Config) error {
 	v := reflect.ValueOf(c).Elem().FieldByIndex(k.index)
 	if k.Enum != nil {

@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/gorgonet/gorgonet/datasets"
@@ -12,9 +13,9 @@ import (
 	"github.com/gorgonet/gorgonet/models/transformer"
 )
 
-// Network is a model built from a configuration: a language model (lm) or
-// a sequence-to-sequence model (s2s), exactly one of them set, on m; tlm is
-// the Transformer LM behind lm, if it is one (inspect --attention).
+// Network is a model built from a configuration: a language model (LM) or
+// a sequence-to-sequence model (S2S), exactly one of them set, on Model;
+// TLM is the Transformer LM behind LM, if it is one (attention maps).
 type Network struct {
 	Model *graph.Model
 	LM    models.LanguageModel
@@ -35,9 +36,15 @@ func dtypeOf(name string) tensor.Dtype {
 // graph.Model.SetParamLimit): a checkpoint's configuration is untrusted and
 // must not make the trainer allocate more than the checkpoint holds.
 func BuildNetwork(cfg Config, vocab, paramLimit int) (*Network, error) {
-	mc := cfg.Model
-	m := graph.NewModel(dtypeOf(mc.Dtype), cfg.Train.Seed)
+	m := graph.NewModel(dtypeOf(cfg.Model.Dtype), cfg.Train.Seed)
 	m.SetParamLimit(paramLimit)
+	return buildNetworkOn(m, cfg, vocab)
+}
+
+// buildNetworkOn builds the model cfg describes on m (a shape model, for a
+// memory estimate, or a real one).
+func buildNetworkOn(m *graph.Model, cfg Config, vocab int) (*Network, error) {
+	mc := cfg.Model
 	var act layers.Activation
 	if mc.Activation != "" {
 		var err error
@@ -100,4 +107,18 @@ func BuildNetwork(cfg Config, vocab, paramLimit int) (*Network, error) {
 		return nil, errors.Wrapf(err, "building the %s model", mc.Kind)
 	}
 	return n, nil
+}
+
+// loss builds the model's loss over batches of batch rows of steps tokens
+// (sources and targets of steps tokens for seq2seq), in the model's current
+// mode, for memory estimates (estimateMemory).
+func (n *Network) loss(batch, steps int) (*gorgonia.Node, error) {
+	if n.LM == nil {
+		return n.S2S.Loss(batch, steps, steps)
+	}
+	obj, err := n.LM.NewObjective(batch, steps)
+	if err != nil {
+		return nil, err
+	}
+	return obj.Loss, nil
 }

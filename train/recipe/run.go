@@ -12,7 +12,7 @@ import (
 	"github.com/gorgonet/gorgonet/train"
 )
 
-// run is a training run: the configuration, the model, its data and the
+// Run is a training run: the configuration, the model, its data and the
 // train.Loop over them.
 type Run struct {
 	Config   Config
@@ -21,6 +21,7 @@ type Run struct {
 	Loop     *train.Loop
 	Schedule optim.Schedule
 	Describe string          // what the data is, for the log
+	Memory   MemoryEstimate  // of the run's programs, checked before they were built
 	Examples []datasets.Pair // seq2seq pairs decoded after training
 }
 
@@ -57,6 +58,9 @@ func NewRun(ctx context.Context, cfg Config, o Options) (*Run, error) {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if r.Memory, err = CheckMemory(cfg, r.Tok.VocabSize(), true); err != nil {
 		return nil, err
 	}
 	if r.Net, err = BuildNetwork(cfg, r.Tok.VocabSize(), o.ParamLimit); err != nil {

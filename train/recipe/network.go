@@ -113,7 +113,10 @@ func buildNetworkOn(m *graph.Model, cfg Config, vocab int) (*Network, error) {
 // (sources and targets of steps tokens for seq2seq), in the model's current
 // mode, for memory estimates (estimateMemory).
 func (n *Network) loss(batch, steps int) (*gorgonia.Node, error) {
-	if n.LM == nil {
+	switch {
+	case n.TLM != nil:
+		return n.TLM.Loss(batch, steps)
+	case n.LM == nil:
 		return n.S2S.Loss(batch, steps, steps)
 	}
 	obj, err := n.LM.NewObjective(batch, steps)

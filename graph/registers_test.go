@@ -52,6 +52,7 @@ var equalityCases = []struct {
 	build buildFunc
 }{
 	{"transformer LM with dropout", buildLM},
+	{"transformer LM without dropout (flash attention)", buildFlashLM},
 	{"transformer Seq2Seq with padding and dropout", buildSeq2Seq},
 	{"2-layer LSTM LM with dropout, carried state", buildRNNLM(layers.LSTM)},
 	{"GRU LM, carried state", buildRNNLM(layers.GRU)},
@@ -168,6 +169,19 @@ func buildLM(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, stepF
 	return m, prog, feedSteps(prog, func(step int) graph.Feeds {
 		rng := rand.New(rand.NewSource(int64(step)))
 		return graph.Feeds{transformer.LMInput: randomIDs(rng, 3, 8, 0, 20, 0), transformer.LMTarget: randomIDs(rng, 3, 8, 0, 20, 0)}
+	})
+}
+
+func buildFlashLM(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, stepFunc) {
+	m := graph.NewModel(dt, 3)
+	lm, err := transformer.NewLM(m, transformer.LMConfig{Vocab: 20, Context: 70, Dim: 16, Heads: 2, Layers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := compileLoss(t, m)(lm.Loss(2, 70))
+	return m, prog, feedSteps(prog, func(step int) graph.Feeds {
+		rng := rand.New(rand.NewSource(int64(step)))
+		return graph.Feeds{transformer.LMInput: randomIDs(rng, 2, 70, 0, 20, 0), transformer.LMTarget: randomIDs(rng, 2, 70, 0, 20, 0)}
 	})
 }
 

@@ -37,8 +37,10 @@ func TestBPEShakespeare(t *testing.T) {
 }
 
 // naiveBPE is the textbook algorithm, recounting every pair of every chunk
-// at each merge: a reference for the incremental trainer.
-func naiveBPE(text string, numMerges int) [][2]int {
+// at each merge: a reference for the incremental trainer. It returns the
+// merges and the training segmentation: the ids of every chunk of text, in
+// order, after the last merge.
+func naiveBPE(text string, numMerges int) ([][2]int, []int) {
 	base := NewCharTokenizer(text)
 	var words [][]int
 	forEachChunk(text, bpeChunk, func(c string) { words = append(words, base.Encode(c)) })
@@ -70,7 +72,53 @@ func naiveBPE(text string, numMerges int) [][2]int {
 		}
 		next++
 	}
-	return merges
+	var segmentation []int
+	for _, w := range words {
+		segmentation = append(segmentation, w...)
+	}
+	return merges, segmentation
+}
+
+// naiveEncode is the textbook BPE encoder, a reference for Encode: in each
+// chunk of text, starting from the ids of its runes (UnkID for a rune
+// outside the vocabulary or an invalid byte), merge the leftmost occurrence
+// of the adjacent pair with the lowest-ranked merge, until no pair has one.
+func naiveEncode(tok *BPETokenizer, text string) []int {
+	base := map[string]int{}
+	for id, s := range tok.Tokens()[:tok.VocabSize()-tok.NumMerges()] {
+		if id >= NumSpecial {
+			base[s] = id
+		}
+	}
+	var ids []int
+	forEachChunk(text, bpeChunk, func(chunk string) {
+		var syms []int
+		for i, r := range chunk {
+			id, ok := base[string(r)]
+			if !ok || (r == utf8.RuneError && !strings.HasPrefix(chunk[i:], string(utf8.RuneError))) {
+				id = UnkID
+			}
+			syms = append(syms, id)
+		}
+		for {
+			at, rank := -1, len(tok.merges)
+			for i := 0; i+1 < len(syms); i++ {
+				for r, m := range tok.merges[:rank] {
+					if m == [2]int{syms[i], syms[i+1]} {
+						at, rank = i, r
+						break
+					}
+				}
+			}
+			if at < 0 {
+				break
+			}
+			merged := tok.VocabSize() - tok.NumMerges() + rank
+			syms = append(append(syms[:at:at], merged), syms[at+2:]...)
+		}
+		ids = append(ids, syms...)
+	})
+	return ids
 }
 
 func TestBPEMatchesNaive(t *testing.T) {
@@ -89,15 +137,68 @@ func TestBPEMatchesNaive(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := naiveBPE(text, 300)
+			want, segmentation := naiveBPE(text, 300)
 			if !slices.Equal(tok.merges, want) || len(want) == 0 {
 				t.Errorf("incremental merges differ from the naive ones (%d vs %d merges)", len(tok.merges), len(want))
 			}
 			// Encoding the training text reproduces the training segmentation.
-			if back, _ := tok.Decode(tok.Encode(text)); back != text && utf8.ValidString(text) {
+			ids := tok.Encode(text)
+			if i := firstDifference(ids, segmentation); i >= 0 {
+				t.Errorf("encoding the training text differs from its training segmentation at token %d of %d", i, len(segmentation))
+			}
+			if back, _ := tok.Decode(ids); back != text && utf8.ValidString(text) {
 				t.Error("round trip failed")
 			}
 		})
+	}
+}
+
+// firstDifference returns the first index where a and b differ (the
+// shorter length when one is a prefix of the other), or −1 when they are
+// equal.
+func firstDifference(a, b []int) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}
+
+// TestBPEEncodeMatchesNaive: Encode gives the ids of the textbook encoder
+// on texts other than the training text, including unknown runes and
+// invalid bytes, with merges learned on tiny shakespeare and on a text of
+// many overlapping repeats.
+func TestBPEEncodeMatchesNaive(t *testing.T) {
+	shakespeare := readShared(t, "tinyshakespeare.txt")
+	tokenizers := []struct {
+		name   string
+		text   string
+		merges int
+	}{
+		{"shakespeare", shakespeare[:100000], 400},
+		{"repeats", "aaaaaaa aaaa aaa aa abababab ba ba bab aaaab abba baab aabbaabb", 30},
+	}
+	texts := []string{
+		shakespeare[200000:204000],
+		"aaaaaaaaaaa bbbbbb abababababa aabbaabbaabb ba ab a b",
+		mixedScripts + "  \t\n\nZ\xff\xfeq 0123456789 ... ?!",
+		"KING RICHARD III: Now is the winter of our discontent, made glorious summer.",
+	}
+	for _, tc := range tokenizers {
+		tok, err := TrainBPE(tc.text, tc.merges)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, text := range texts {
+			got, want := tok.Encode(text), naiveEncode(tok, text)
+			if j := firstDifference(got, want); j >= 0 {
+				t.Errorf("%s tokenizer, text %d: Encode differs from the textbook encoder at token %d (%d and %d tokens)", tc.name, i, j, len(got), len(want))
+			}
+		}
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gorgonet/gorgonet/internal/prereq"
 )
 
 // writeFile writes content to name under dir and returns its path.
@@ -166,7 +168,7 @@ func TestCorpusErrors(t *testing.T) {
 func TestDefaultCorpus(t *testing.T) {
 	c, err := DefaultCorpus()
 	if err != nil {
-		t.Skipf("no Go toolchain sources on this machine: %v", err)
+		prereq.Missing(t, "no Go toolchain sources on this machine: %v", err)
 	}
 	if c.Size() != 567198 {
 		t.Errorf("Opticks is %d bytes, want 567198", c.Size())

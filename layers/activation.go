@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"reflect"
 	"sort"
 
 	"github.com/gorgonet/gorgonet/ops"
@@ -74,4 +75,19 @@ func ActivationByName(name string) (Activation, error) {
 	}
 	sort.Strings(names)
 	return nil, errors.Errorf("layers: unknown activation %q (known: %v)", name, names)
+}
+
+// ActivationName returns the name ActivationByName knows act by, and false
+// for an activation defined elsewhere (or nil).
+func ActivationName(act Activation) (string, bool) {
+	if act == nil {
+		return "", false
+	}
+	p := reflect.ValueOf(act).Pointer()
+	for name, a := range activations {
+		if reflect.ValueOf(a).Pointer() == p {
+			return name, true
+		}
+	}
+	return "", false
 }

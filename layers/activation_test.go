@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gorgonet/gorgonet/graph"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -92,5 +93,20 @@ func TestSoftmaxForward(t *testing.T) {
 		if math.Abs(got[i]-want[i]) > 1e-12 {
 			t.Fatalf("softmax = %v, want %v", got, want)
 		}
+	}
+}
+
+func TestActivationName(t *testing.T) {
+	for name, act := range activations {
+		if got, ok := ActivationName(act); !ok || got != name {
+			t.Errorf("ActivationName(%s) = %q, %v", name, got, ok)
+		}
+	}
+	custom := func(x *gorgonia.Node) (*gorgonia.Node, error) { return x, nil }
+	if name, ok := ActivationName(custom); ok || name != "" {
+		t.Errorf("a custom activation is named %q", name)
+	}
+	if _, ok := ActivationName(nil); ok {
+		t.Error("nil has a name")
 	}
 }

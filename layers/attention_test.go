@@ -257,31 +257,6 @@ func equalFloat32s(a, b []float32) bool {
 	return true
 }
 
-func TestPaddingMask(t *testing.T) {
-	m := graph.NewModel(graph.Float32, 1)
-	ids, err := m.IndexInput("ids", 2, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mask, err := ops.PaddingMask(ids, 7, m.Dtype())
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := m.CompileForward(mask)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := prog.Forward(graph.Feeds{"ids": tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]int{3, 7, 0, 7, 7, 1}))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := res[0].Float32s(), []float32{1, 0, 1, 0, 0, 1}; !equalFloat32s(got, want) {
-		t.Fatalf("mask %v, want %v", got, want)
-	}
-	_, err = ops.PaddingMask(mask, 0, m.Dtype())
-	wantError(t, err, "PaddingMask", "tensor.Int", "[B,T]")
-}
-
 func TestAttentionErrors(t *testing.T) {
 	m := graph.NewModel(graph.Float64, 1)
 	q := attnParam(t, m, "q", 1, tensor.Shape{2, 2, 3, 4})

@@ -15,16 +15,16 @@ import (
 //	n  = tanh(x·W_in + b_in + r ⊙ (h·W_hn + b_hn)) candidate
 //	h' = (1 − z) ⊙ n + z ⊙ h
 //
-// weight_ih [In, 3·Hidden] holds W_ir, W_iz, W_in side by side (the transpose
-// of PyTorch's [3·Hidden, In] with blocks (r, z, n)); weight_hh, bias_ih and
-// bias_hh likewise. b_hn stays inside the reset gate's product, as in PyTorch.
+// weight_x [In, 3·Hidden] holds W_ir, W_iz, W_in side by side (the transpose
+// of PyTorch's weight_ih [3·Hidden, In] with blocks (r, z, n)); weight_h,
+// bias_x and bias_h likewise (PyTorch's weight_hh, bias_ih, bias_hh). b_hn stays inside the reset gate's product, as in PyTorch.
 type GRUCell struct {
 	cellBase
 }
 
 // NewGRUCell adds a GRU cell named name to m with input size in and hidden
-// size hidden. Parameters: "<name>.weight_ih" [in,3·hidden],
-// "<name>.weight_hh" [hidden,3·hidden], "<name>.bias_ih" and "<name>.bias_hh"
+// size hidden. Parameters: "<name>.weight_x" [in,3·hidden],
+// "<name>.weight_h" [hidden,3·hidden], "<name>.bias_x" and "<name>.bias_h"
 // [3·hidden], drawn from U(−1/√hidden, 1/√hidden) like PyTorch's. Options:
 // NoBias, WeightInit, BiasInit.
 func NewGRUCell(m *graph.Model, name string, in, hidden int, opts ...Option) (*GRUCell, error) {
@@ -50,7 +50,7 @@ func (c *GRUCell) step(xp *gorgonia.Node, s State) (State, error) {
 	}
 	if c.BiasHH != nil {
 		if hp, err = gorgonia.BroadcastAdd(hp, c.BiasHH.Node(), nil, []byte{0}); err != nil {
-			return State{}, errors.Wrapf(err, "layers: %s: adding bias_hh", c.id)
+			return State{}, errors.Wrapf(err, "layers: %s: adding bias_h", c.id)
 		}
 	}
 	// r and z together: σ of the first two blocks of xp + hp.

@@ -18,16 +18,16 @@ import (
 //	c' = f ⊙ c + i ⊙ g
 //	h' = o ⊙ tanh(c')
 //
-// weight_ih [In, 4·Hidden] holds W_ii, W_if, W_ig, W_io side by side (the
-// transpose of PyTorch's [4·Hidden, In] with blocks (i, f, g, o)); weight_hh,
-// bias_ih and bias_hh likewise.
+// weight_x [In, 4·Hidden] holds W_ii, W_if, W_ig, W_io side by side (the
+// transpose of PyTorch's weight_ih [4·Hidden, In] with blocks (i, f, g, o));
+// weight_h, bias_x and bias_h likewise (PyTorch's weight_hh, bias_ih, bias_hh).
 type LSTMCell struct {
 	cellBase
 }
 
 // NewLSTMCell adds an LSTM cell named name to m with input size in and hidden
-// size hidden. Parameters: "<name>.weight_ih" [in,4·hidden],
-// "<name>.weight_hh" [hidden,4·hidden], "<name>.bias_ih" and "<name>.bias_hh"
+// size hidden. Parameters: "<name>.weight_x" [in,4·hidden],
+// "<name>.weight_h" [hidden,4·hidden], "<name>.bias_x" and "<name>.bias_h"
 // [4·hidden], drawn from U(−1/√hidden, 1/√hidden) like PyTorch's. Options:
 // NoBias, WeightInit, BiasInit.
 func NewLSTMCell(m *graph.Model, name string, in, hidden int, opts ...Option) (*LSTMCell, error) {

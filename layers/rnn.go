@@ -35,7 +35,7 @@ type RNNConfig struct {
 // every output has 2·Hidden features: the forward half first.
 //
 // Per time step the work is one [B,Hidden]×[Hidden,G·Hidden] product and
-// elementwise operations: the input part of every gate (x·weight_ih + biases)
+// elementwise operations: the input part of every gate (x·weight_x + biases)
 // does not depend on the state and is built apart from the recurrence, as one
 // product over all B·T steps.
 //
@@ -45,11 +45,12 @@ type RNNConfig struct {
 // activation other than Tanh and ReLU. Run, which returns every step as its
 // own node, and the cells' Forward unroll the cells step by step.
 //
-// Parameters are named as PyTorch names them, in gorgonet's [in,out] layout:
-// "<name>.weight_ih_l<k>" [In_k, G·Hidden], "<name>.weight_hh_l<k>"
-// [Hidden, G·Hidden], "<name>.bias_ih_l<k>", "<name>.bias_hh_l<k>"
-// [G·Hidden], with the suffix "_reverse" for the backward direction;
-// TorchStateDict and LoadTorchStateDict convert.
+// Parameters are in gorgonet's [in,out] layout, under names that are not
+// PyTorch's (whose layout is the transpose): "<name>.weight_x_l<k>"
+// [In_k, G·Hidden], "<name>.weight_h_l<k>" [Hidden, G·Hidden],
+// "<name>.bias_x_l<k>", "<name>.bias_h_l<k>" [G·Hidden], with the suffix
+// "_reverse" for the backward direction; TorchStateDict and
+// LoadTorchStateDict convert to and from PyTorch's weight_ih_l<k>, ….
 type RNN struct {
 	Config RNNConfig
 	Cells  [][]Cell // [layer][direction]; direction 1 runs backward in time
@@ -152,7 +153,7 @@ type Sequence struct {
 	Inputs *gorgonia.Node
 	// Tokens holds token ids [B,T] (tensor.Int) to be looked up in
 	// Embedding, whose Dim must equal In. The first layer's input part is
-	// then taken from the table projected once, E·weight_ih + bias [Vocab,
+	// then taken from the table projected once, E·weight_x + bias [Vocab,
 	// G·Hidden], instead of projecting each looked-up vector: the same sums
 	// with Vocab rows of work in place of B·T, for character and other small
 	// vocabularies. The fused recurrence reads the table's rows itself
@@ -287,7 +288,7 @@ func (r *RNN) dropBetween(l int, y *gorgonia.Node) (*gorgonia.Node, error) {
 // returns the outputs of the last layer at every step stacked, y
 // [B,T,OutputSize()], and the final state of every layer and direction.
 // Each layer and direction is one fused ops.Recurrence, its input part
-// x·weight_ih + biases one product over all steps (see RNN); padding masks
+// x·weight_x + biases one product over all steps (see RNN); padding masks
 // (Sequence.Mask) are applied inside the recurrence.
 func (r *RNN) RunStacked(seq Sequence, init []State) (*gorgonia.Node, []State, error) {
 	return r.runStacked(seq, init, false)
@@ -617,27 +618,28 @@ func (r *RNN) LoadTorchStateDict(sd map[string]*tensor.Dense) error {
 	return LoadTorchStateDict(sd, r.allCells()...)
 }
 
-// TorchStateDict returns the parameters of cells as PyTorch names and lays
-// them out (weight_ih [G·Hidden, In], weight_hh [G·Hidden, Hidden], bias_ih
-// and bias_hh [G·Hidden], gate blocks (i,f,g,o) for an LSTM and (r,z,n) for a
-// GRU), as float64 tensors keyed by parameter name. The names are PyTorch's
-// when the cells were created with the module's name: "cell.weight_ih" for
-// an nn.LSTMCell named "cell", "rnn.weight_ih_l0" for layer 0 of an nn.LSTM
-// named "rnn" built by NewRNN.
+// TorchStateDict returns the parameters of cells under PyTorch's names
+// (Cell.TorchNames) and in its layouts (weight_ih [G·Hidden, In], weight_hh
+// [G·Hidden, Hidden], bias_ih and bias_hh [G·Hidden], gate blocks (i,f,g,o)
+// for an LSTM and (r,z,n) for a GRU), as float64 tensors. The names are
+// those of the PyTorch module when the cells were created with the module's
+// name: "cell.weight_ih" for an nn.LSTMCell named "cell", "rnn.weight_ih_l0"
+// for layer 0 of an nn.LSTM named "rnn" built by NewRNN.
 func TorchStateDict(cells ...Cell) (map[string]*tensor.Dense, error) {
 	sd := map[string]*tensor.Dense{}
 	for _, c := range cells {
-		for _, p := range c.Params() {
+		names := c.TorchNames()
+		for i, p := range c.Params() {
 			v, err := valuesOf(p.Value())
 			if err != nil {
-				return nil, errors.Wrapf(err, "layers: TorchStateDict: %q", p.Name())
+				return nil, errors.Wrapf(err, "layers: TorchStateDict: %q", names[i])
 			}
 			shape := p.Shape()
 			if len(shape) == 2 {
 				v = transpose(v, shape[0], shape[1])
 				shape = tensor.Shape{shape[1], shape[0]}
 			}
-			sd[p.Name()] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
+			sd[names[i]] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
 		}
 	}
 	return sd, nil
@@ -649,10 +651,11 @@ func TorchStateDict(cells ...Cell) (map[string]*tensor.Dense, error) {
 // keys are ignored.
 func LoadTorchStateDict(sd map[string]*tensor.Dense, cells ...Cell) error {
 	for _, c := range cells {
-		for _, p := range c.Params() {
-			t, ok := sd[p.Name()]
+		names := c.TorchNames()
+		for i, p := range c.Params() {
+			t, ok := sd[names[i]]
 			if !ok {
-				return errors.Errorf("layers: LoadTorchStateDict: %q missing", p.Name())
+				return errors.Errorf("layers: LoadTorchStateDict: %q missing", names[i])
 			}
 			shape := p.Shape()
 			want := shape.Clone()
@@ -660,17 +663,17 @@ func LoadTorchStateDict(sd map[string]*tensor.Dense, cells ...Cell) error {
 				want = tensor.Shape{shape[1], shape[0]}
 			}
 			if !t.Shape().Eq(want) {
-				return errors.Errorf("layers: LoadTorchStateDict: %q has shape %v, want PyTorch's %v (ours %v)", p.Name(), t.Shape(), want, shape)
+				return errors.Errorf("layers: LoadTorchStateDict: %q has shape %v, want PyTorch's %v (ours %v)", names[i], t.Shape(), want, shape)
 			}
 			v, err := valuesOf(t)
 			if err != nil {
-				return errors.Wrapf(err, "layers: LoadTorchStateDict: %q", p.Name())
+				return errors.Wrapf(err, "layers: LoadTorchStateDict: %q", names[i])
 			}
 			if len(shape) == 2 {
 				v = transpose(v, want[0], want[1])
 			}
 			if err := setValues(p.Value(), v); err != nil {
-				return errors.Wrapf(err, "layers: LoadTorchStateDict: %q", p.Name())
+				return errors.Wrapf(err, "layers: LoadTorchStateDict: %q", names[i])
 			}
 		}
 	}

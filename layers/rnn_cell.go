@@ -62,9 +62,11 @@ type Cell interface {
 	Name() string
 	InputSize() int
 	HiddenSize() int
-	// Params returns weight_ih, weight_hh and, unless built with NoBias,
-	// bias_ih and bias_hh.
+	// Params returns weight_x, weight_h and, unless built with NoBias,
+	// bias_x and bias_h.
 	Params() []*graph.Param
+	// TorchNames returns PyTorch's names of Params, in order.
+	TorchNames() []string
 	Forward(x *gorgonia.Node, s State) (State, error)
 
 	// base returns the shared parameters.
@@ -80,31 +82,33 @@ type Cell interface {
 
 // cellBase holds what the three cells share: sizes and PyTorch's four
 // parameters, stored [in,out] with the gate blocks side by side along the
-// columns in PyTorch's order:
+// columns in PyTorch's order, under names that are not PyTorch's (whose
+// layout is the transpose):
 //
-//	weight_ih [In, G·Hidden]      (PyTorch: [G·Hidden, In])
-//	weight_hh [Hidden, G·Hidden]  (PyTorch: [G·Hidden, Hidden])
-//	bias_ih, bias_hh [G·Hidden]
+//	weight_x [In, G·Hidden]      (PyTorch's weight_ih [G·Hidden, In])
+//	weight_h [Hidden, G·Hidden]  (PyTorch's weight_hh [G·Hidden, Hidden])
+//	bias_x, bias_h [G·Hidden]    (PyTorch's bias_ih, bias_hh)
 //
 // so that PyTorch's tensors are the transposes of the weights, and the
 // biases are equal (see TorchStateDict).
 type cellBase struct {
-	WeightIH *graph.Param // "<name>.weight_ih<suffix>" [In, G·Hidden]
-	WeightHH *graph.Param // "<name>.weight_hh<suffix>" [Hidden, G·Hidden]
-	BiasIH   *graph.Param // "<name>.bias_ih<suffix>" [G·Hidden]; nil with NoBias
-	BiasHH   *graph.Param // "<name>.bias_hh<suffix>" [G·Hidden]; nil with NoBias
+	WeightIH *graph.Param // "<name>.weight_x<suffix>" [In, G·Hidden]
+	WeightHH *graph.Param // "<name>.weight_h<suffix>" [Hidden, G·Hidden]
+	BiasIH   *graph.Param // "<name>.bias_x<suffix>" [G·Hidden]; nil with NoBias
+	BiasHH   *graph.Param // "<name>.bias_h<suffix>" [G·Hidden]; nil with NoBias
 	In       int          // input size
 	Hidden   int          // hidden (state) size
 	kind     CellKind
 	gates    int
 	m        *graph.Model
 	name     string
-	id       string // for error messages, e.g. `LSTMCell "rnn" (weight_ih_l1)`
+	suffix   string // "", "_l<k>" or "_l<k>_reverse", as PyTorch suffixes its names
+	id       string // for error messages, e.g. `LSTMCell "rnn" (layer l1)`
 }
 
 // newCellBase creates the parameters of a cell of the given kind. Their names
-// are graph.Join(name, "weight_ih"+suffix) and so on: suffix "" gives the
-// names of PyTorch's *Cell modules, "_l0", "_l0_reverse" those of nn.LSTM.
+// are graph.Join(name, "weight_x"+suffix) and so on, with the suffixes of
+// PyTorch's names: "" for its *Cell modules, "_l0", "_l0_reverse" for nn.LSTM.
 // Every parameter is drawn from U(−1/√Hidden, 1/√Hidden) unless WeightInit
 // or BiasInit say otherwise; NoBias leaves out both biases.
 func newCellBase(m *graph.Model, kind CellKind, name, suffix string, in, hidden int, opts []Option) (*cellBase, error) {
@@ -124,17 +128,17 @@ func newCellBase(m *graph.Model, kind CellKind, name, suffix string, in, hidden 
 	}
 	a := 1 / math.Sqrt(float64(hidden))
 	o := applyOptions(options{weightInit: graph.Uniform(-a, a), biasInit: graph.Uniform(-a, a)}, opts)
-	c := &cellBase{In: in, Hidden: hidden, kind: kind, gates: g, m: m, name: name, id: id}
+	c := &cellBase{In: in, Hidden: hidden, kind: kind, gates: g, m: m, name: name, suffix: suffix, id: id}
 	specs := []struct {
 		p     **graph.Param
 		what  string
 		shape tensor.Shape
 		init  graph.Initializer
 	}{
-		{&c.WeightIH, "weight_ih", tensor.Shape{in, g * hidden}, o.weightInit},
-		{&c.WeightHH, "weight_hh", tensor.Shape{hidden, g * hidden}, o.weightInit},
-		{&c.BiasIH, "bias_ih", tensor.Shape{g * hidden}, o.biasInit},
-		{&c.BiasHH, "bias_hh", tensor.Shape{g * hidden}, o.biasInit},
+		{&c.WeightIH, "weight_x", tensor.Shape{in, g * hidden}, o.weightInit},
+		{&c.WeightHH, "weight_h", tensor.Shape{hidden, g * hidden}, o.weightInit},
+		{&c.BiasIH, "bias_x", tensor.Shape{g * hidden}, o.biasInit},
+		{&c.BiasHH, "bias_h", tensor.Shape{g * hidden}, o.biasInit},
 	}
 	for i, s := range specs {
 		if i >= 2 && o.noBias {
@@ -172,8 +176,8 @@ func (c *cellBase) InputSize() int { return c.In }
 // HiddenSize returns the size of the hidden state.
 func (c *cellBase) HiddenSize() int { return c.Hidden }
 
-// Params returns weight_ih, weight_hh and, unless built with NoBias, bias_ih
-// and bias_hh.
+// Params returns weight_x, weight_h and, unless built with NoBias, bias_x
+// and bias_h.
 func (c *cellBase) Params() []*graph.Param {
 	ps := []*graph.Param{c.WeightIH, c.WeightHH}
 	if c.BiasIH != nil {
@@ -182,14 +186,25 @@ func (c *cellBase) Params() []*graph.Param {
 	return ps
 }
 
-// project returns the input part of every gate for x [N,In]: x·weight_ih +
-// bias_ih, [N, G·Hidden], plus bias_hh for RNN and LSTM cells, where it is
+// TorchNames returns PyTorch's names of the parameters Params returns, in
+// order: graph.Join(name, "weight_ih"+suffix), "weight_hh", "bias_ih",
+// "bias_hh" (the cell's name and suffix).
+func (c *cellBase) TorchNames() []string {
+	names := []string{"weight_ih", "weight_hh", "bias_ih", "bias_hh"}[:len(c.Params())]
+	for i, n := range names {
+		names[i] = graph.Join(c.name, n+c.suffix)
+	}
+	return names
+}
+
+// project returns the input part of every gate for x [N,In]: x·weight_x +
+// bias_x, [N, G·Hidden], plus bias_h for RNN and LSTM cells, where it is
 // added to the same sums anyway (a GRU adds bias_hh inside its reset gate).
 // Computing it for all N = B·T rows at once keeps it out of the recurrence.
 func (c *cellBase) project(x *gorgonia.Node) (*gorgonia.Node, error) {
 	xw, err := gorgonia.Mul(x, c.WeightIH.Node())
 	if err != nil {
-		return nil, errors.Wrapf(err, "layers: %s: x·weight_ih of %v and %v", c.id, x.Shape(), c.WeightIH.Shape())
+		return nil, errors.Wrapf(err, "layers: %s: x·weight_x of %v and %v", c.id, x.Shape(), c.WeightIH.Shape())
 	}
 	b, err := c.inputBias()
 	if b == nil || err != nil {

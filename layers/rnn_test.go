@@ -3,6 +3,7 @@ package layers
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/gorgonet/gorgonet/graph"
@@ -363,7 +364,7 @@ func TestTorchStateDict(t *testing.T) {
 	if len(sd) != len(want) {
 		t.Fatalf("keys %v, want %d of them", keys, len(want))
 	}
-	// Layout: PyTorch's weight_ih_l0[k·H+j, i] is our weight_ih_l0[i, k·H+j].
+	// Layout: PyTorch's weight_ih_l0[k·H+j, i] is our weight_x_l0[i, k·H+j].
 	ours := float64s(r.Cells[0][0].base().WeightIH.Value())
 	theirs := sd["rnn.weight_ih_l0"].Float64s()
 	for i := 0; i < 3; i++ {
@@ -476,8 +477,29 @@ func ExampleRNN() {
 	}
 	// Output:
 	// outputs (4, 10, 32) final states 4 (4, 16)
-	// rnn.weight_ih_l1_reverse (32, 64)
-	// rnn.weight_hh_l1_reverse (16, 64)
-	// rnn.bias_ih_l1_reverse (64)
-	// rnn.bias_hh_l1_reverse (64)
+	// rnn.weight_x_l1_reverse (32, 64)
+	// rnn.weight_h_l1_reverse (16, 64)
+	// rnn.bias_x_l1_reverse (64)
+	// rnn.bias_h_l1_reverse (64)
+}
+
+func TestUpgradeRecurrentNames(t *testing.T) {
+	x := tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{1}))
+	ts := map[string]*tensor.Dense{
+		"rnn.weight_ih_l0": x, "rnn.weight_hh_l1_reverse": x, "encoder.rnn.bias_ih_l0": x, "optim/exp_avg/rnn.bias_hh_l0": x,
+		"cell.weight_ih": x, "head.weight": x, "rnn.weight_x_l2": x, "rnn.weight_ih_l2": x,
+	}
+	if n := UpgradeRecurrentNames(ts); n != 5 {
+		t.Errorf("renamed %d, want 5", n)
+	}
+	want := []string{"cell.weight_x", "encoder.rnn.bias_x_l0", "head.weight", "optim/exp_avg/rnn.bias_h_l0",
+		"rnn.weight_h_l1_reverse", "rnn.weight_ih_l2", "rnn.weight_x_l0", "rnn.weight_x_l2"}
+	var got []string
+	for n := range ts {
+		got = append(got, n)
+	}
+	sort.Strings(got)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("names %v, want %v", got, want)
+	}
 }

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Installs the GoNB Jupyter kernel into project-local folders and executes the
-# notebooks headlessly, one at a time, failing on any error.
+# Builds the gophernotes Jupyter kernel (gorgonet compiled in) into project-local
+# folders and executes the notebooks headlessly, one at a time, failing on any error.
 #
 #   notebooks/run.sh                  install if needed, then execute every notebook
 #   notebooks/run.sh 1-*.ipynb …      install if needed, then execute the named notebooks
-#   notebooks/run.sh install          only install (Jupyter's nbconvert, GoNB, goimports, the kernel)
+#   notebooks/run.sh install          only install (Jupyter's nbconvert, the kernel)
 #   notebooks/run.sh jupyter [args]   install, then start Jupyter (notebook or lab) on notebooks/
 #
-# Everything goes under .tools/ (ignored by git): .tools/bin (gonb, goimports)
-# and .tools/jupyter (JUPYTER_DATA_DIR, holding the kernel spec). Jupyter
+# Everything goes under .tools/ (ignored by git): notebooks/kernel/build.sh
+# builds .tools/bin/gophernotes, again whenever gorgonet's code changes, and
+# writes its kernel spec into .tools/jupyter (JUPYTER_PATH). Jupyter
 # itself comes from Debian (apt-get install jupyter-nbconvert) unless $JUPYTER
 # names another `jupyter` command. Executed copies of the notebooks go to
 # $NOTEBOOKS_OUT (default: a new temporary folder); the committed notebooks
@@ -20,11 +21,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 tools=$root/.tools
-export GOBIN=$tools/bin
-export PATH=$tools/bin:$PATH
-export JUPYTER_DATA_DIR=$tools/jupyter
 export JUPYTER_PATH=$tools/jupyter
-cell_timeout=${NOTEBOOK_CELL_TIMEOUT:-600} # seconds per cell; a cold first build of gorgonia takes ~2.5 min
+cell_timeout=${NOTEBOOK_CELL_TIMEOUT:-600} # seconds per cell
 notebook_timeout=${NOTEBOOK_TIMEOUT:-1800} # seconds per notebook, a backstop for a hung kernel
 
 log() { echo "notebooks: $*"; }
@@ -48,35 +46,14 @@ install_jupyter() {
 	"$JUPYTER" nbconvert --version >/dev/null
 }
 
-# install_tools builds gonb and goimports at the versions pinned in tools/go.mod,
-# again only when tools/go.mod or tools/go.sum changed.
-install_tools() {
-	local stamp=$tools/bin/.stamp want
-	want=$(cat tools/go.mod tools/go.sum | sha256sum | cut -d' ' -f1)
-	if [ -x "$tools/bin/gonb" ] && [ -x "$tools/bin/goimports" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-		return
-	fi
-	log "installing GoNB and goimports into $tools/bin (versions from tools/go.mod)"
-	mkdir -p "$tools/bin"
-	(cd tools && go install github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports)
-	echo "$want" >"$stamp"
-}
-
-install_kernel() {
-	mkdir -p "$JUPYTER_DATA_DIR"
-	# --force_deps: gopls (auto-completion) is optional and not installed.
-	gonb --install --force_deps >"$tools/gonb-install.log" 2>&1 || {
-		cat "$tools/gonb-install.log" >&2; exit 1
-	}
-	[ -f "$JUPYTER_DATA_DIR/kernels/gonb/kernel.json" ]
-}
-
 install() {
-	local start=$SECONDS
 	install_jupyter
-	install_tools
-	install_kernel
-	log "kernel ready in $((SECONDS - start)) s ($("$JUPYTER" nbconvert --version | head -1 | sed 's/^/nbconvert /'), GoNB $(sed -n 's|.*janpfeifer/gonb \(v[^ ]*\).*|\1|p' tools/go.mod))"
+	notebooks/kernel/build.sh
+}
+
+# kernel_of prints the kernel name a notebook's metadata asks for.
+kernel_of() {
+	"${PYTHON:-python3}" -c 'import json, sys; print(json.load(open(sys.argv[1], encoding="utf-8"))["metadata"]["kernelspec"]["name"])' "$1"
 }
 
 # has_outputs reports whether a committed notebook carries outputs or
@@ -86,11 +63,10 @@ has_outputs() {
 }
 
 # report prints the first failing cell of an executed notebook (its source,
-# the end of its output, the error, and the compiler's messages from the
-# kernel log) and fails if any cell failed.
+# the end of its output and the error: a compile error or a panic's message)
+# and fails if any cell failed.
 report() {
-	local nb=$1 kernel_log=$2
-	"${PYTHON:-python3}" - "$nb" <<'PY' || { sed -n '/^E[0-9]\{4\} .*Failed/,/^I[0-9]\{4\} /p' "$kernel_log" | sed 's/\x1b\[[0-9;]*m//g' | head -n 30; return 1; }
+	"${PYTHON:-python3}" - "$1" <<'PY'
 import json, re, sys
 cells = json.load(open(sys.argv[1], encoding="utf-8"))["cells"]
 ansi = re.compile(r"\x1b\[[0-9;]*m")
@@ -118,7 +94,7 @@ PY
 execute() {
 	local out=${NOTEBOOKS_OUT:-$(mktemp -d -t gorgonet-notebooks.XXXXXX)}
 	mkdir -p "$out"
-	local passed=0 failed=0 nb name start secs
+	local passed=0 failed=0 nb name kernel start secs
 	for nb in "$@"; do
 		if [ ! -f "$nb" ] && [ -f "notebooks/$nb" ]; then
 			nb=notebooks/$nb
@@ -132,25 +108,31 @@ execute() {
 			failed=$((failed + 1))
 			continue
 		fi
+		kernel=$(kernel_of "$nb")
+		if [ ! -f "$JUPYTER_PATH/kernels/$kernel/kernel.json" ]; then
+			log "FAIL $name: its metadata asks for kernel '$kernel', not installed in $JUPYTER_PATH"
+			failed=$((failed + 1))
+			continue
+		fi
 		start=$SECONDS
 		# allow_errors keeps the executed copy, with the failing cell's output,
 		# for report; a timeout or a dead kernel still fails nbconvert itself.
 		if timeout --kill-after=30 "$notebook_timeout" "$JUPYTER" nbconvert --to notebook --execute \
-			--ExecutePreprocessor.kernel_name=gonb \
+			--ExecutePreprocessor.kernel_name="$kernel" \
 			--ExecutePreprocessor.timeout="$cell_timeout" \
 			--ExecutePreprocessor.allow_errors=True \
 			--output-dir "$out" "$nb" >"$out/$name.log" 2>&1; then
 			secs=$((SECONDS - start))
-			if report "$out/$name.ipynb" "$out/$name.log"; then
-				log "ok   $name (${secs} s)"
+			if report "$out/$name.ipynb"; then
+				log "ok   $name (kernel $kernel, ${secs} s)"
 				passed=$((passed + 1))
 				continue
 			fi
-			log "FAIL $name (${secs} s)"
+			log "FAIL $name (kernel $kernel, ${secs} s)"
 		else
 			secs=$((SECONDS - start))
 			tail -n 30 "$out/$name.log"
-			log "FAIL $name (${secs} s): nbconvert failed (a cell over ${cell_timeout} s, the notebook over ${notebook_timeout} s, or a dead kernel); log: $out/$name.log"
+			log "FAIL $name (kernel $kernel, ${secs} s): nbconvert failed (a cell over ${cell_timeout} s, the notebook over ${notebook_timeout} s, or a dead kernel); log: $out/$name.log"
 		fi
 		failed=$((failed + 1))
 	done

@@ -544,7 +544,7 @@ func ExampleRecurrence() {
 }
 
 // BenchmarkRecurrenceLSTM runs the forward and backward passes of the fused
-// LSTM of the language model (B32, T64, H256, float32) alone.
+// LSTM of models/rnn's BenchmarkLSTMStep (B32, T64, H256, float32) alone.
 func BenchmarkRecurrenceLSTM(b *testing.B) {
 	const batch, steps, hidden = 32, 64, 256
 	m := graph.NewModel(graph.Float32, 1)

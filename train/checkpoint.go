@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/datasets"
 	"github.com/gorgonet/gorgonet/graph"
+	"github.com/gorgonet/gorgonet/layers"
 	"github.com/gorgonet/gorgonet/optim"
 	"github.com/gorgonet/gorgonet/safetensors"
 )
@@ -157,6 +158,7 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 			return nil, fail("bad %s %q", MetaBadEvals, s)
 		}
 	}
+	layers.UpgradeRecurrentNames(tensors) // a checkpoint of before the recurrent parameters' rename
 	slots, err := graph.TakeFloat64s(tensors, optimPrefix)
 	if err != nil {
 		return nil, fail("%v", err)

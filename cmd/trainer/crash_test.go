@@ -161,8 +161,7 @@ func startAndKill(t *testing.T, dir, run string, args []string, moment killMomen
 		}
 		return writing, len(completed)
 	}
-	cmd := exec.Command(trainerBin(t), args...)
-	cmd.Dir = dir
+	cmd := trainerCommand(t, dir, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/gorgonet/gorgonet/internal/testbuild"
 	"github.com/gorgonet/gorgonet/train"
 )
 
@@ -35,9 +36,7 @@ func trainerBin(tb testing.TB) string {
 			return
 		}
 		builtBin = filepath.Join(binDir, "trainer")
-		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
-			buildError = fmt.Errorf("building the trainer: %v\n%s", err, out)
-		}
+		buildError = testbuild.Build(testbuild.Spec{Dir: ".", Output: builtBin})
 	})
 	if buildError != nil {
 		tb.Fatal(buildError)
@@ -45,11 +44,22 @@ func trainerBin(tb testing.TB) string {
 	return builtBin
 }
 
+// trainerCommand returns the command running the trainer binary with args
+// in dir; built for coverage, it adds its counters to this test's.
+func trainerCommand(tb testing.TB, dir string, args ...string) *exec.Cmd {
+	tb.Helper()
+	cmd := exec.Command(trainerBin(tb), args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), testbuild.Env(testbuild.CoverDir())...)
+	return cmd
+}
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
+	mpiCoverReport()
 	os.Exit(code)
 }
 
@@ -62,8 +72,7 @@ type result struct {
 // trainer runs the binary in dir with args (and stdin, when not empty).
 func trainer(t *testing.T, dir string, stdin string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(trainerBin(t), args...)
-	cmd.Dir = dir
+	cmd := trainerCommand(t, dir, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if stdin != "" {
@@ -79,6 +88,9 @@ func trainer(t *testing.T, dir string, stdin string, args ...string) result {
 	res := result{out.String(), errb.String(), code}
 	if strings.Contains(res.stderr, "panic") || strings.Contains(res.stdout, "goroutine ") {
 		t.Fatalf("trainer %v panicked:\n%s\n%s", args, res.stdout, res.stderr)
+	}
+	if testbuild.RaceReport(res.stderr) {
+		t.Fatalf("trainer %v: the race detector found a data race:\n%s", args, res.stderr)
 	}
 	return res
 }
@@ -214,8 +226,7 @@ func TestTrainCheckpointSampleInspectEval(t *testing.T) {
 // `after`, then waits for it to exit and returns the exit code.
 func interruptAfter(t *testing.T, dir string, sig syscall.Signal, after int, args ...string) int {
 	t.Helper()
-	cmd := exec.Command(trainerBin(t), args...)
-	cmd.Dir = dir
+	cmd := trainerCommand(t, dir, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

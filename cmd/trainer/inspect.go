@@ -11,9 +11,9 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/gorgonet/gorgonet/internal/runlog"
 	"github.com/gorgonet/gorgonet/layers"
 	"github.com/gorgonet/gorgonet/models/transformer"
+	"github.com/gorgonet/gorgonet/plot"
 	"github.com/gorgonet/gorgonet/train"
 )
 
@@ -189,7 +189,7 @@ func attentionMap(lm *transformer.LM, ck *checkpoint, text string, layer, head i
 		which = "mean of heads"
 	}
 	title := fmt.Sprintf("layer %d, %s, step %d", layer, which, ck.Step)
-	if err := runlog.PlotHeatmap(matrix, labels, labels, title, pngPath); err != nil {
+	if err := attentionHeatmap(matrix, labels, title).Save(pngPath); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "attention of layer %d (%s) on %q written to %s\n", layer, which, text, pngPath)
@@ -197,8 +197,8 @@ func attentionMap(lm *transformer.LM, ck *checkpoint, text string, layer, head i
 }
 
 // headMatrix extracts the [T,T] weights of one head (or their mean, head
-// −1) from weights [1,H,T,T].
-func headMatrix(w *tensor.Dense, heads, T, head int) [][]float64 {
+// −1) from weights [1,H,T,T], row-major.
+func headMatrix(w *tensor.Dense, heads, T, head int) []float64 {
 	vals := make([]float64, heads*T*T)
 	switch d := w.Data().(type) {
 	case []float32:
@@ -208,20 +208,30 @@ func headMatrix(w *tensor.Dense, heads, T, head int) [][]float64 {
 	case []float64:
 		copy(vals, d)
 	}
-	m := make([][]float64, T)
-	for i := range m {
-		m[i] = make([]float64, T)
-		for j := range m[i] {
-			if head >= 0 {
-				m[i][j] = vals[(head*T+i)*T+j]
-				continue
-			}
-			for h := 0; h < heads; h++ {
-				m[i][j] += vals[(h*T+i)*T+j] / float64(heads)
-			}
+	if head >= 0 {
+		return vals[head*T*T : (head+1)*T*T]
+	}
+	m := make([]float64, T*T)
+	for h := 0; h < heads; h++ {
+		for i, v := range vals[h*T*T : (h+1)*T*T] {
+			m[i] += v / float64(heads)
 		}
 	}
 	return m
+}
+
+// attentionHeatmap is the heat map of the [T,T] attention weights (queries
+// down, keys across, both labelled by their tokens), sized so that a cell
+// is 0.2 to 0.5 inches; its values are written in the cells up to 16×16.
+func attentionHeatmap(weights []float64, tokens []string, title string) plot.Heatmap {
+	T := len(tokens)
+	cell := math.Max(0.2, math.Min(0.5, 7.5/float64(T)))
+	return plot.Heatmap{
+		Title: title, XLabel: "key", YLabel: "query",
+		Rows: T, Cols: T, Values: weights, XTicks: tokens, YTicks: tokens,
+		Width: cell*float64(T) + 2.3, Height: cell*float64(T) + 1.8,
+		Annotate: T <= 16,
+	}
 }
 
 // tokenLabel makes a token readable as an axis label in the plot's Latin

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -55,8 +54,7 @@ func TestMemoryStaysFlat(t *testing.T) {
 	early, late, tolerance := longRun()
 	dir := t.TempDir()
 	data := writeFile(t, dir, "text.txt", corpus())
-	cmd := exec.Command(trainerBin(t), append([]string{"train", "--out", filepath.Join(dir, "run")}, longRunSets(data, late)...)...)
-	cmd.Dir = dir
+	cmd := trainerCommand(t, dir, append([]string{"train", "--out", filepath.Join(dir, "run")}, longRunSets(data, late)...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,8 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/gorgonet/gorgonet/internal/prereq"
+	"github.com/gorgonet/gorgonet/internal/testbuild"
 	"github.com/gorgonet/gorgonet/safetensors"
 	"github.com/gorgonet/gorgonet/train"
 )
@@ -23,20 +25,28 @@ import (
 // The tests of data-parallel training build the trainer with `-tags mpi`
 // and run it under `mpirun --allow-run-as-root --oversubscribe -np 2`; they
 // are skipped when mpirun is absent (install openmpi-bin and
-// libopenmpi-dev to run them).
+// libopenmpi-dev to run them; in CI their absence fails them).
 
 var (
 	mpiBuild    sync.Once
 	mpiBin      string
 	mpiBuildErr error
+	// mpiCoverDir receives the coverage counters of the MPI trainer's
+	// ranks when this test binary counts coverage. They cannot join this
+	// binary's figure (the MPI build compiles other files of this package),
+	// so TestMain prints their own.
+	mpiCoverDir string
 )
+
+// mpiCoverage are the packages whose coverage the MPI trainer reports.
+var mpiCoverage = []string{"github.com/gorgonet/gorgonet/cmd/trainer", "github.com/gorgonet/gorgonet/distributed/..."}
 
 // mpiTrainer returns the path of the trainer built with MPI, building it
 // once, or skips the test when mpirun is absent.
 func mpiTrainer(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("mpirun"); err != nil {
-		t.Skip("mpirun not found: install openmpi-bin and libopenmpi-dev to test data-parallel training")
+		prereq.Missing(t, "mpirun not found: install openmpi-bin and libopenmpi-dev to test data-parallel training")
 	}
 	mpiBuild.Do(func() {
 		dir, err := os.MkdirTemp("", "trainer-mpi")
@@ -45,14 +55,36 @@ func mpiTrainer(t *testing.T) string {
 			return
 		}
 		mpiBin = filepath.Join(dir, "trainer")
-		if out, err := exec.Command("go", "build", "-tags", "mpi", "-o", mpiBin, ".").CombinedOutput(); err != nil {
-			mpiBuildErr = fmt.Errorf("go build -tags mpi: %v\n%s", err, out)
+		if testbuild.CoverDir() != "" {
+			mpiCoverDir = filepath.Join(dir, "cover")
+			if mpiBuildErr = os.Mkdir(mpiCoverDir, 0o755); mpiBuildErr != nil {
+				return
+			}
 		}
+		mpiBuildErr = testbuild.Build(testbuild.Spec{Dir: ".", Output: mpiBin, Tags: "mpi", Cover: mpiCoverage})
 	})
 	if mpiBuildErr != nil {
 		t.Fatal(mpiBuildErr)
 	}
 	return mpiBin
+}
+
+// mpiCoverReport prints the coverage of what the MPI trainer's ranks ran,
+// when there is any, and removes the MPI trainer.
+func mpiCoverReport() {
+	if mpiBin == "" {
+		return
+	}
+	defer os.RemoveAll(filepath.Dir(mpiBin))
+	if mpiCoverDir == "" {
+		return
+	}
+	report, err := testbuild.CoverPercent(mpiCoverDir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return
+	}
+	fmt.Printf("coverage of the MPI trainer's ranks:\n%s\n", report)
 }
 
 // mpiCommand returns the command running the MPI trainer with args on np
@@ -68,7 +100,7 @@ func mpiCommand(t *testing.T, dir string, np int, env []string, args ...string) 
 	cmd.Dir = dir
 	// Shared-memory transport without ptrace-based single copy, which
 	// containers often forbid.
-	cmd.Env = append(append(os.Environ(), "OMPI_MCA_btl_vader_single_copy_mechanism=none"), env...)
+	cmd.Env = append(append(append(os.Environ(), "OMPI_MCA_btl_vader_single_copy_mechanism=none"), testbuild.Env(mpiCoverDir)...), env...)
 	return cmd
 }
 
@@ -78,6 +110,9 @@ func mpiRun(t *testing.T, dir string, np int, env []string, args ...string) stri
 	out, err := mpiCommand(t, dir, np, env, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("trainer %v on %d ranks: %v\n%s", args, np, err, out)
+	}
+	if testbuild.RaceReport(string(out)) {
+		t.Fatalf("trainer %v on %d ranks: the race detector found a data race:\n%s", args, np, out)
 	}
 	return string(out)
 }
@@ -198,9 +233,9 @@ func TestMPIResumeExact(t *testing.T) {
 // (the trainer keeps only the last train.keep of them, so ckpt-000010 itself
 // may already be gone when the test looks), with
 // its combined output and a channel that receives the job's end.
-func longMPIRun(t *testing.T, dir string) (*exec.Cmd, *syncBuffer, chan error) {
+func longMPIRun(t *testing.T, dir string, env ...string) (*exec.Cmd, *syncBuffer, chan error) {
 	t.Helper()
-	cmd := mpiCommand(t, dir, 2, nil, mpiTiny("run", 100000, 4, "train.save_every=5", "optim.schedule=constant")...)
+	cmd := mpiCommand(t, dir, 2, env, mpiTiny("run", 100000, 4, "train.save_every=5", "optim.schedule=constant")...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -304,24 +339,49 @@ func TestMPIKilledRank(t *testing.T) {
 	resumeLast(t, dir)
 }
 
+// sigkillGrace is how long mpirun waits, after passing a Ctrl-C on to the
+// ranks as SIGTERM, before it kills them (Open MPI's odls_base_sigkill_timeout,
+// 1 s by default, added once more when the ranks exit with an error status).
+// Finishing a step and saving a checkpoint takes far less on an idle
+// machine, but not always on 2 loaded cores: TestMPIInterrupt gives the
+// ranks this long, so that it checks what they do with the signal and not
+// how fast the machine is.
+const sigkillGrace = "5"
+
 // TestMPIInterrupt: Ctrl-C to mpirun (which sends SIGTERM to every rank)
-// stops every rank after the same step, rank 0 saving a checkpoint of it.
+// stops every rank after the same step, rank 0 saving a checkpoint of it
+// and saying so, and the metrics stop at that step.
 func TestMPIInterrupt(t *testing.T) {
 	dir := t.TempDir()
-	cmd, out, done := longMPIRun(t, dir)
+	cmd, out, done := longMPIRun(t, dir, "OMPI_MCA_odls_base_sigkill_timeout="+sigkillGrace)
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	waitEnd(t, cmd, out, done)
+	if err := waitEnd(t, cmd, out, done); err == nil {
+		t.Errorf("the interrupted job exited with status 0:\n%s", out.String())
+	}
 	msg := out.String()
 	i := strings.Index(msg, "interrupted at step ")
 	if i < 0 {
 		t.Fatalf("no interruption message:\n%s", msg)
 	}
 	var step int
-	fmt.Sscanf(msg[i:], "interrupted at step %d", &step)
-	if _, err := readCheckpoint(filepath.Join(dir, "run", stepCheckpointName(step))); err != nil {
-		t.Errorf("interrupted at step %d: %v", step, err)
+	if _, err := fmt.Sscanf(msg[i:], "interrupted at step %d", &step); err != nil {
+		t.Fatalf("interruption message %q: %v", msg[i:], err)
+	}
+	ck, err := readCheckpoint(filepath.Join(dir, "run", stepCheckpointName(step)))
+	if err != nil {
+		t.Fatalf("interrupted at step %d: %v", step, err)
+	}
+	if ck.Step != step {
+		t.Errorf("the checkpoint of step %d holds step %d", step, ck.Step)
+	}
+	last := 0
+	for s := range mpiLosses(t, filepath.Join(dir, "run")) {
+		last = max(last, s)
+	}
+	if last != step {
+		t.Errorf("interrupted at step %d, but the metrics end at step %d", step, last)
 	}
 	resumeLast(t, dir)
 }

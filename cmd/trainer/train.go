@@ -13,7 +13,7 @@ import (
 
 	"github.com/gorgonet/gorgonet/internal/atomicfile"
 	"github.com/gorgonet/gorgonet/internal/config"
-	"github.com/gorgonet/gorgonet/internal/runlog"
+	"github.com/gorgonet/gorgonet/plot"
 	"github.com/gorgonet/gorgonet/train"
 )
 
@@ -138,12 +138,15 @@ func trainLoop(ctx context.Context, r *run, d *train.RunDir, out io.Writer, resu
 		if d == nil {
 			return err
 		}
+		// Said as soon as the checkpoint is saved: under mpirun, which kills
+		// the ranks 1 s after passing the signal on, a plot drawn first
+		// could cost the line.
+		fmt.Fprintf(out, "interrupted at step %d of %d; checkpoint saved to %s\ncontinue with: trainer resume %s\n",
+			l.Step, tc.Steps, d.File(train.StepFile(l.Step)), d.Path)
 		if cerr := l.Metrics.Close(); cerr != nil {
 			return cerr
 		}
 		plotLosses(d, out)
-		fmt.Fprintf(out, "interrupted at step %d of %d; checkpoint saved to %s\ncontinue with: trainer resume %s\n",
-			l.Step, tc.Steps, d.File(train.StepFile(l.Step)), d.Path)
 		return err
 	case err != nil:
 		return err
@@ -187,13 +190,26 @@ func diverged(nf *train.NonFiniteError, d *train.RunDir) error {
 func plotLosses(d *train.RunDir, out io.Writer) {
 	records, err := train.ReadMetricsFile(d.File(metricsFile))
 	if err == nil {
-		points := make([]runlog.LossPoint, len(records))
-		for i, r := range records {
-			points[i] = runlog.LossPoint{Step: r.Step, Loss: r.Loss, Val: r.Split == train.Val}
+		var chart plot.Chart
+		if chart, err = lossChart(records); err == nil {
+			err = chart.Save(d.File(plotFile))
 		}
-		err = runlog.PlotLosses(points, d.File(plotFile))
 	}
 	if err != nil {
 		fmt.Fprintf(out, "warning: no loss plot: %v\n", err)
 	}
+}
+
+// lossChart is the chart of the training and validation losses of records.
+func lossChart(records []train.Record) (plot.Chart, error) {
+	var trainLoss, valLoss plot.Curve
+	for _, r := range records {
+		c := &trainLoss
+		if r.Split == train.Val {
+			c = &valLoss
+		}
+		c.Step = append(c.Step, float64(r.Step))
+		c.Loss = append(c.Loss, r.Loss)
+	}
+	return plot.LossChart(trainLoss, valLoss)
 }

@@ -15,7 +15,7 @@ type benchShape struct {
 	m, k, n int
 }
 
-// benchShapes are the products of gorgonet's layers (graph/op_affine.go):
+// benchShapes are the products of gorgonet's layers (ops/affine.go):
 // for an affine layer x·W with x [m,k] and W [k,n], the forward product
 // y = x·W (NN, m×k×n), dX = dY·Wᵀ (NT, m×n×k) and dW = Xᵀ·dY (TN, k×m×n).
 func benchShapes() []benchShape {

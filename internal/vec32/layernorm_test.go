@@ -22,16 +22,16 @@ type lnCase struct {
 	aliases []string // operands out may be: "" (none), "x", "g"
 	run     func(out []float32, r lnRow)
 	want    func(r lnRow) (want, scale []float64)
-	tol     float64
+	tol     float64 // at most 1.5 times the largest error TestLayerNormRows measures with either kernel set
 }
 
 var lnCases = []lnCase{
 	{"Normalize", []string{"", "x"}, func(out []float32, r lnRow) { Normalize(out, r.x, r.w, r.b, r.mean, r.rstd) },
-		func(r lnRow) ([]float64, []float64) { return refNormalize(r, true) }, 3e-7},
+		func(r lnRow) ([]float64, []float64) { return refNormalize(r, true) }, 2e-7}, // measured 0.495 of 3e-7 (Go), 0.401 (AVX2)
 	{"NormalizeNoBias", []string{"", "x"}, func(out []float32, r lnRow) { Normalize(out, r.x, r.w, nil, r.mean, r.rstd) },
-		func(r lnRow) ([]float64, []float64) { return refNormalize(r, false) }, 3e-7},
+		func(r lnRow) ([]float64, []float64) { return refNormalize(r, false) }, 2e-7}, // 0.498 of 3e-7, both
 	{"NormalizeGrad", []string{"", "x", "g"}, func(out []float32, r lnRow) { NormalizeGrad(out, r.x, r.w, r.g, r.mean, r.rstd) },
-		refNormalizeGrad, 1e-6},
+		refNormalizeGrad, 2e-7}, // 0.148 of 1e-6 (Go), 0.129 (AVX2)
 	{"NormalizeGainGrad", []string{""}, func(out []float32, r lnRow) { NormalizeGainGrad(out, r.x, r.g, r.mean, r.rstd) },
 		func(r lnRow) ([]float64, []float64) {
 			want, scale := make([]float64, len(r.x)), make([]float64, len(r.x))
@@ -41,7 +41,7 @@ var lnCases = []lnCase{
 				scale[i] = 7 + math.Abs(p)
 			}
 			return want, scale
-		}, 2e-7},
+		}, 1.2e-7}, // 0.433 of 2e-7 (Go), 0.367 (AVX2)
 }
 
 func refNormalize(r lnRow, bias bool) (want, scale []float64) {

@@ -17,16 +17,20 @@ type rowCase struct {
 	writes bool
 	run    func(dst, x, y []float32) float32
 	ref    func(x, y []float64) (dst []float64, r, scale float64)
-	tol    float64 // allowed error of the scalar, relative to scale
+	// tol is the allowed error of the scalar, relative to scale; tol and
+	// elemTol are at most 1.5 times the largest errors TestRowLengths
+	// measures with either kernel set (ExpSum: 0.584 of 3e-7 with the Go
+	// kernels; SoftmaxGrad: 0.254 of 3e-7·|y|·(|g|+Σ|y g|)).
+	tol float64
 	// elemTol returns the allowed error of dst[i] = want from x[i], y[i].
 	elemTol func(x, y, want, scale float64) float64
 }
 
 // expTol is the error bound of exp(t) where t is the float32 result of k
-// roundings of a value of magnitude |t|: exp's own 3e-7 plus the
+// roundings of a value of magnitude |t|: Exp's own expBound plus the
 // conditioning of exp, |t|·6e-8 per rounding (relative).
 func expTol(t float64, k int, want float64) float64 {
-	return (3e-7 + float64(k)*0x1p-24*math.Abs(t)) * want
+	return (expBound + float64(k)*0x1p-24*math.Abs(t)) * want
 }
 
 var rowCases = []rowCase{
@@ -45,7 +49,7 @@ var rowCases = []rowCase{
 				s, a = s+v, a+math.Abs(v)
 			}
 			return nil, s, a
-		}, 3e-7, nil},
+		}, 8e-8, nil}, // measured 0.187 of 3e-7 (AVX2), 0.178 (Go)
 	{"Dot", false, func(_, x, y []float32) float32 { return Dot(x, y) },
 		func(x, y []float64) ([]float64, float64, float64) {
 			var s, a float64
@@ -53,7 +57,7 @@ var rowCases = []rowCase{
 				s, a = s+v*y[i], a+math.Abs(v*y[i])
 			}
 			return nil, s, a
-		}, 3e-7, nil},
+		}, 9e-8, nil}, // measured 0.213 of 3e-7 (AVX2), 0.218 (Go)
 	{"Scale", true, func(dst, x, _ []float32) float32 { Scale(dst, x, 1.7); return 0 },
 		func(x, _ []float64) ([]float64, float64, float64) {
 			d := make([]float64, len(x))
@@ -71,7 +75,7 @@ var rowCases = []rowCase{
 				s += d[i]
 			}
 			return d, s, s
-		}, 3e-7, func(x, _, want, _ float64) float64 { return expTol(0.8*(x-0.5), 2, want) }},
+		}, 2.5e-7, func(x, _, want, _ float64) float64 { return expTol(0.8*(x-0.5), 2, want) }},
 	{"Softmax", true, func(dst, x, _ []float32) float32 { Softmax(dst, x); return 0 },
 		func(x, _ []float64) ([]float64, float64, float64) { return refSoftmax(x), 0, maxOf(x) }, 0,
 		func(x, _, want, m float64) float64 { return softmaxTol(x-m, want) }},
@@ -87,12 +91,14 @@ var rowCases = []rowCase{
 				out[i] = float64(float32(0.6)) * v * (y[i] - d)
 			}
 			return out, 0, a
-		}, 0, func(y, g, _, sum float64) float64 { return 3e-7 * math.Abs(y) * (math.Abs(g) + sum) }},
+		}, 0, func(y, g, _, sum float64) float64 { return 1.1e-7 * math.Abs(y) * (math.Abs(g) + sum) }},
 }
 
 // softmaxTol is the error bound of a softmax output want at x − max = t:
-// that of exp, and 3e-7 for the sum, its reciprocal and the product.
-func softmaxTol(t, want float64) float64 { return expTol(t, 1, want) + 3e-7*want }
+// that of exp, and 4e-7 for the sum, its reciprocal and the product
+// (TestSoftmax measures 0.84 of it with the AVX2 kernels, 0.81 with the Go
+// kernels and 0.92 with -tags purego).
+func softmaxTol(t, want float64) float64 { return expTol(t, 1, want) + 4e-7*want }
 
 func maxOf(x []float64) float64 {
 	m := math.Inf(-1)
@@ -211,8 +217,7 @@ func TestMaxSpecial(t *testing.T) {
 }
 
 // TestSoftmax checks the accuracy over random rows of 1…300 elements, in
-// units of the bound 6e-7 + |x − max|·6e-8 (relative) that the rounding of
-// x − max in float32 allows, and rows with −Inf (masked) entries and rows of
+// units of the bound softmaxTol, 5.1e-7 + |x − max|·6e-8 (relative), and rows with −Inf (masked) entries and rows of
 // huge values, which must not overflow.
 func TestSoftmax(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))

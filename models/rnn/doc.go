@@ -13,9 +13,11 @@
 //     with teacher forcing, source and target padding handled with masks,
 //     decoded greedily.
 //
-// Parameter names follow PyTorch: "embedding.weight", "rnn.weight_ih_l0",
-// "rnn.weight_hh_l0_reverse", "head.weight" (in gorgonet's [in,out] layout;
-// layers.TorchStateDict converts the recurrent ones).
+// Parameters: "embedding.weight", "rnn.weight_x_l0", "rnn.weight_h_l0_reverse",
+// "head.weight", in gorgonet's [in,out] layout; the recurrent ones are not
+// named as PyTorch's weight_ih_l0, … because PyTorch's layout is the
+// transpose (layers.TorchStateDict and package interop's PyTorch format
+// write PyTorch's names and layouts).
 //
 // The benchmarks in this package's tests run the full trainings (LSTM on tiny
 // shakespeare, the seq2seq reverse task, the delayed-copy task); each test

@@ -27,10 +27,10 @@ func ExampleLM() {
 	// Output:
 	// logits (128, 65) carried [window0.state.0.h window0.state.0.c]
 	// embedding.weight (65, 32)
-	// rnn.weight_ih_l0 (32, 256)
-	// rnn.weight_hh_l0 (64, 256)
-	// rnn.bias_ih_l0 (256)
-	// rnn.bias_hh_l0 (256)
+	// rnn.weight_x_l0 (32, 256)
+	// rnn.weight_h_l0 (64, 256)
+	// rnn.bias_x_l0 (256)
+	// rnn.bias_h_l0 (256)
 	// head.weight (64, 65)
 	// head.bias (65)
 }

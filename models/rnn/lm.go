@@ -42,7 +42,7 @@ func (c LMConfig) Validate() error {
 type LM struct {
 	Config    LMConfig
 	Embedding *layers.Embedding // "embedding.weight" [Vocab,Embed]
-	RNN       *layers.RNN       // "rnn.weight_ih_l0" [Embed,G·Hidden], ...
+	RNN       *layers.RNN       // "rnn.weight_x_l0" [Embed,G·Hidden], ...
 	Head      *layers.Linear    // "head.weight" [Hidden,Vocab], "head.bias" [Vocab]
 	m         *graph.Model
 	windows   int        // windows built, to name their inputs

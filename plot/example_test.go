@@ -1,4 +1,4 @@
-package nbplot_test
+package plot_test
 
 import (
 	"bytes"
@@ -6,11 +6,11 @@ import (
 	"image/png"
 	"math"
 
-	"github.com/gorgonet/gorgonet/notebooks/nbplot"
+	"github.com/gorgonet/gorgonet/plot"
 )
 
 // Example draws a sine curve and a matrix; a notebook would display the
-// bytes (GoNB: gonbui.DisplayPNG(b)).
+// bytes (gophernotes: Display(display.PNG(b))).
 func Example() {
 	x := make([]float64, 50)
 	y := make([]float64, 50)
@@ -18,12 +18,12 @@ func Example() {
 		x[i] = float64(i) / 8
 		y[i] = math.Sin(x[i])
 	}
-	chart, err := nbplot.Chart{Title: "sin(x)", XLabel: "x", Series: []nbplot.Series{{Name: "sin", X: x, Y: y}}}.PNG()
+	chart, err := plot.Chart{Title: "sin(x)", XLabel: "x", Series: []plot.Series{{Name: "sin", X: x, Y: y}}}.PNG()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	heat, err := nbplot.Heatmap{Title: "a 2×3 matrix", Rows: 2, Cols: 3, Values: []float64{1, 2, 3, 4, 5, 6},
+	heat, err := plot.Heatmap{Title: "a 2×3 matrix", Rows: 2, Cols: 3, Values: []float64{1, 2, 3, 4, 5, 6},
 		XTicks: []string{"a", "b", "c"}, Width: 4, Height: 2}.PNG()
 	if err != nil {
 		fmt.Println(err)

@@ -1,6 +1,7 @@
-package nbplot
+package plot
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"math"
@@ -8,9 +9,8 @@ import (
 
 	"github.com/pkg/errors"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/palette"
-	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -26,6 +26,7 @@ type Heatmap struct {
 	XTicks, YTicks        []string  // optional names of the columns / rows (nil, or one per column / row)
 	Min, Max              float64   // colour range; both 0 means the range of Values
 	Width, Height         float64   // inches; 0 means 6 × 3.5
+	Annotate              bool      // write each value in its cell (legible up to about 16×16 cells)
 }
 
 // PNG draws the heatmap. It returns an error when Values does not hold
@@ -34,26 +35,26 @@ type Heatmap struct {
 // get the colour of its nearest end.
 func (h Heatmap) PNG() ([]byte, error) {
 	if err := h.check(); err != nil {
-		return nil, errors.Wrapf(err, "nbplot: heatmap %q", h.Title)
+		return nil, errors.Wrapf(err, "plot: heatmap %q", h.Title)
 	}
 	lo, hi := h.Min, h.Max
 	if lo == 0 && hi == 0 {
 		lo, hi = valueRange(h.Values)
 	}
 	if !(lo < hi) {
-		return nil, errors.Errorf("nbplot: heatmap %q: colour range [%v, %v] is empty", h.Title, lo, hi)
+		return nil, errors.Errorf("plot: heatmap %q: colour range [%v, %v] is empty", h.Title, lo, hi)
 	}
 	scale, err := newColourScale(lo, hi)
 	if err != nil {
-		return nil, errors.Wrapf(err, "nbplot: heatmap %q", h.Title)
+		return nil, errors.Wrapf(err, "plot: heatmap %q", h.Title)
 	}
 	cells, err := h.image(scale)
 	if err != nil {
-		return nil, errors.Wrapf(err, "nbplot: heatmap %q", h.Title)
+		return nil, errors.Wrapf(err, "plot: heatmap %q", h.Title)
 	}
-	bar, err := scale.bar()
+	barImg, err := scale.bar()
 	if err != nil {
-		return nil, errors.Wrapf(err, "nbplot: heatmap %q: colour bar", h.Title)
+		return nil, errors.Wrapf(err, "plot: heatmap %q: colour bar", h.Title)
 	}
 
 	p := plot.New()
@@ -64,19 +65,46 @@ func (h Heatmap) PNG() ([]byte, error) {
 	p.X.Padding, p.Y.Padding = 0, 0
 	p.X.Tick.Marker = cellTicks(h.Cols, h.XTicks, false)
 	p.Y.Tick.Marker = cellTicks(h.Rows, h.YTicks, true)
-
-	legend := plot.New()
-	legend.Add(plotter.NewImage(bar, 0, lo, 1, hi))
-	legend.HideX()
-	legend.Y.Padding = 0
-	legend.Title.Text = " " // keeps the bar level with the heatmap below the title
-
 	w, ht := size(h.Width, h.Height)
 	barW := vg.Inch * 0.75
+	if cellW := (w - barW - vg.Inch) / vg.Length(h.Cols); widestTick(p.X.Tick.Label, h.Cols, h.XTicks) > cellW {
+		// Upright labels would overlap: turn them to read upwards.
+		p.X.Tick.Label.Rotation = math.Pi / 2
+		p.X.Tick.Label.XAlign = draw.XRight
+		p.X.Tick.Label.YAlign = draw.YCenter
+	}
+	if h.Annotate {
+		labels, err := h.cellLabels(scale)
+		if err != nil {
+			return nil, errors.Wrapf(err, "plot: heatmap %q", h.Title)
+		}
+		p.Add(labels)
+	}
+
+	bar := plot.New()
+	bar.Add(plotter.NewImage(barImg, 0, lo, 1, hi))
+	bar.HideX()
+	bar.Y.Padding = 0
+
 	return renderPNG(w, ht, func(c draw.Canvas) {
-		p.Draw(draw.Crop(c, 0, -barW, 0, 0))
-		legend.Draw(draw.Crop(c, w-barW+vg.Points(6), 0, 0, 0))
+		main := draw.Crop(c, 0, -barW, 0, 0)
+		p.Draw(main)
+		// Give the colour bar the vertical extent of the cells, with a
+		// margin to the right edge of the picture.
+		data := p.DataCanvas(main)
+		side := draw.Crop(c, w-barW+vg.Points(6), -legendMargin, 0, 0)
+		side.Min.Y, side.Max.Y = data.Min.Y, data.Max.Y
+		inner := bar.DataCanvas(side)
+		side.Min.Y -= inner.Min.Y - data.Min.Y
+		side.Max.Y += data.Max.Y - inner.Max.Y
+		bar.Draw(side)
 	})
+}
+
+// Save draws the heatmap (see PNG) into a PNG file at path, written
+// atomically.
+func (h Heatmap) Save(path string) error {
+	return savePNG(path, h.PNG)
 }
 
 func (h Heatmap) check() error {
@@ -120,81 +148,15 @@ func (h Heatmap) image(scale colourScale) (*image.NRGBA, error) {
 	return img, nil
 }
 
-// valueRange returns the smallest and largest value, widened to a range of 1
-// around a constant matrix so that it still gets a colour.
-func valueRange(v []float64) (lo, hi float64) {
-	lo, hi = v[0], v[0]
-	for _, x := range v[1:] {
-		lo, hi = math.Min(lo, x), math.Max(hi, x)
-	}
-	if hi-lo < 1e-12 {
-		lo, hi = lo-0.5, hi+0.5
-	}
-	return lo, hi
-}
-
-// colourScale maps values in [lo, hi] to colours.
-type colourScale struct {
-	cm       palette.ColorMap
-	lo, hi   float64
-	reversed bool // the map runs from hi to lo
-}
-
-// newColourScale returns a diverging blue–white–red scale symmetric around
-// zero for a range that spans zero, and a sequential white-to-navy one
-// otherwise.
-func newColourScale(lo, hi float64) (colourScale, error) {
-	if lo < 0 && hi > 0 {
-		m := math.Max(-lo, hi)
-		cm := moreland.SmoothBlueRed()
-		cm.SetMin(-m)
-		cm.SetMax(m)
-		return colourScale{cm: cm, lo: lo, hi: hi}, nil
-	}
-	cm, err := moreland.NewLuminance([]color.Color{ // dark to light
-		color.NRGBA{R: 0x08, G: 0x1d, B: 0x58, A: 0xff},
-		color.NRGBA{R: 0x22, G: 0x5e, B: 0xa8, A: 0xff},
-		color.NRGBA{R: 0x7f, G: 0xcd, B: 0xbb, A: 0xff},
-		color.NRGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xff},
-	})
-	if err != nil {
-		return colourScale{}, errors.Wrap(err, "sequential colour map")
-	}
-	cm.SetMin(lo)
-	cm.SetMax(hi)
-	return colourScale{cm: cm, lo: lo, hi: hi, reversed: true}, nil
-}
-
-// at returns the colour of v, clamped to the scale's range.
-func (s colourScale) at(v float64) (color.Color, error) {
-	v = math.Max(s.lo, math.Min(s.hi, v))
-	if s.reversed {
-		v = s.hi - (v - s.lo)
-	}
-	v = math.Max(s.cm.Min(), math.Min(s.cm.Max(), v)) // guard against rounding
-	c, err := s.cm.At(v)
-	return c, errors.Wrapf(err, "colour of %v", v)
-}
-
-// bar returns the colour bar: a one-pixel-wide column, high values on top.
-func (s colourScale) bar() (*image.NRGBA, error) {
-	const n = 256
-	img := image.NewNRGBA(image.Rect(0, 0, 1, n))
-	for i := 0; i < n; i++ {
-		c, err := s.at(s.hi - (s.hi-s.lo)*(float64(i)+0.5)/n)
-		if err != nil {
-			return nil, err
-		}
-		img.Set(0, i, c)
-	}
-	return img, nil
-}
-
 // cellTicks labels the cells of an axis of n cells with names (or their
-// indices when names is nil), thinning them to at most about 16 labels.
-// fromTop numbers the cells downwards, as the rows of the picture.
+// indices when names is nil). Names label every cell up to
+// maxNamedTicks cells; beyond that, and for indices, about 16 cells are
+// labelled. fromTop numbers the cells downwards, as the rows of the picture.
 func cellTicks(n int, names []string, fromTop bool) plot.Ticker {
 	every := (n + 15) / 16
+	if names != nil && n <= maxNamedTicks {
+		every = 1
+	}
 	ticks := make(plot.ConstantTicks, 0, n)
 	for i := 0; i < n; i++ {
 		label := ""
@@ -212,4 +174,56 @@ func cellTicks(n int, names []string, fromTop bool) plot.Ticker {
 		ticks = append(ticks, plot.Tick{Value: at, Label: label})
 	}
 	return ticks
+}
+
+// maxNamedTicks is the most cells of an axis whose names are all shown.
+const maxNamedTicks = 64
+
+// widestTick returns the width of the widest label of an axis of n cells
+// named by names (nil: their indices) in style sty.
+func widestTick(sty text.Style, n int, names []string) vg.Length {
+	if names == nil {
+		return sty.Width(strconv.Itoa(n - 1))
+	}
+	var w vg.Length
+	for _, name := range names {
+		w = max(w, sty.Width(name))
+	}
+	return w
+}
+
+// cellLabels writes each value in its cell, black on light cells and white
+// on dark ones.
+func (h Heatmap) cellLabels(scale colourScale) (*plotter.Labels, error) {
+	var xyl plotter.XYLabels
+	for i, v := range h.Values {
+		r, c := i/h.Cols, i%h.Cols
+		xyl.XYs = append(xyl.XYs, plotter.XY{X: float64(c), Y: float64(h.Rows - 1 - r)})
+		xyl.Labels = append(xyl.Labels, fmt.Sprintf("%.2f", v))
+	}
+	labels, err := plotter.NewLabels(xyl)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range h.Values {
+		bg, err := scale.at(v)
+		if err != nil {
+			return nil, err
+		}
+		st := &labels.TextStyle[i]
+		st.XAlign, st.YAlign = text.XCenter, text.YCenter
+		st.Font.Size = vg.Points(7)
+		st.Color = contrasting(bg)
+	}
+	return labels, nil
+}
+
+// contrasting returns black for a light background and white for a dark one
+// (by Rec. 601 luma).
+func contrasting(bg color.Color) color.Color {
+	r, g, b, _ := bg.RGBA()
+	if 0.299*float64(r)+0.587*float64(g)+0.114*float64(b) > 0.5*0xffff {
+		return color.Black
+	}
+	return color.White
 }

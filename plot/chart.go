@@ -1,4 +1,4 @@
-package nbplot
+package plot
 
 import (
 	"image/color"
@@ -17,6 +17,7 @@ type Series struct {
 	Name   string      // legend entry; empty for none
 	X, Y   []float64   // coordinates; a nil X means 0, 1, 2, …
 	Points bool        // draw a filled dot at each point instead of joining them by a line
+	Marked bool        // draw the line and a filled dot at each point
 	Labels []string    // optional text drawn beside each point (nil, or one per point)
 	Color  color.Color // nil picks the next colour of the chart's palette
 	Dashed bool        // draw the line dashed
@@ -35,8 +36,26 @@ type Chart struct {
 // Labels lengths disagree, an empty or non-finite series, and a non-positive
 // y on a logarithmic axis.
 func (c Chart) PNG() ([]byte, error) {
+	p, legend, err := c.plot()
+	if err != nil {
+		return nil, err
+	}
+	w, h := size(c.Width, c.Height)
+	return renderPNG(w, h, func(dc draw.Canvas) { drawWithLegend(dc, p, legend) })
+}
+
+// Save draws the chart (see PNG) into a PNG file at path, written
+// atomically.
+func (c Chart) Save(path string) error {
+	return savePNG(path, c.PNG)
+}
+
+// plot builds the chart's plot and legend. The data range is widened by
+// dataMargin of its extent on each side (by the same factor on a logarithmic
+// axis), so that the extreme points are drawn inside the frame.
+func (c Chart) plot() (*plot.Plot, *plot.Legend, error) {
 	if len(c.Series) == 0 {
-		return nil, errors.Errorf("nbplot: chart %q has no series", c.Title)
+		return nil, nil, errors.Errorf("plot: chart %q has no series", c.Title)
 	}
 	p := plot.New()
 	p.Title.Text = c.Title
@@ -49,13 +68,15 @@ func (c Chart) PNG() ([]byte, error) {
 	p.Add(plotter.NewGrid())
 	legend := plot.NewLegend()
 	legend.Top = true
+	xlo, xhi := math.Inf(1), math.Inf(-1)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, s := range c.Series {
 		xys, err := s.points(c.LogY)
 		if err != nil {
-			return nil, errors.Wrapf(err, "nbplot: chart %q: series %d (%q)", c.Title, i, s.Name)
+			return nil, nil, errors.Wrapf(err, "plot: chart %q: series %d (%q)", c.Title, i, s.Name)
 		}
 		for _, xy := range xys {
+			xlo, xhi = math.Min(xlo, xy.X), math.Max(xhi, xy.X)
 			lo, hi = math.Min(lo, xy.Y), math.Max(hi, xy.Y)
 		}
 		col := s.Color
@@ -63,23 +84,50 @@ func (c Chart) PNG() ([]byte, error) {
 			col = plotutil.Color(i)
 		}
 		if err := s.add(p, &legend, xys, col); err != nil {
-			return nil, errors.Wrapf(err, "nbplot: chart %q: series %d (%q)", c.Title, i, s.Name)
+			return nil, nil, errors.Wrapf(err, "plot: chart %q: series %d (%q)", c.Title, i, s.Name)
 		}
 	}
-	if c.LogY && lo == hi {
-		// gonum/plot widens a one-value range by ±1, which can reach ≤ 0.
-		p.Y.Min, p.Y.Max = lo/2, hi*2
+	p.X.Min, p.X.Max = widen(xlo, xhi, false)
+	p.Y.Min, p.Y.Max = widen(lo, hi, c.LogY)
+	return p, &legend, nil
+}
+
+// dataMargin is the part of the data range added on each side of an axis.
+const dataMargin = 0.04
+
+// widen returns the axis range of data in [lo, hi]: dataMargin of the
+// extent added on each side (on a logarithmic axis, of the extent of the
+// logarithms). A single value gets ±1, or ×/÷ 2 on a logarithmic axis
+// (gonum/plot's ±1 could reach ≤ 0 there).
+func widen(lo, hi float64, log bool) (float64, float64) {
+	switch {
+	case log && lo == hi:
+		return lo / 2, hi * 2
+	case log:
+		f := math.Pow(hi/lo, dataMargin)
+		return lo / f, hi * f
+	case lo == hi:
+		return lo - 1, hi + 1
 	}
-	w, h := size(c.Width, c.Height)
-	return renderPNG(w, h, func(dc draw.Canvas) {
-		r := legend.Rectangle(dc)
-		if width := r.Max.X - r.Min.X; width > 0 {
-			legend.YOffs = -p.Title.TextStyle.FontExtents().Height
-			legend.Draw(dc)
-			dc = draw.Crop(dc, 0, -width-vg.Millimeter, 0, 0)
-		}
-		p.Draw(dc)
-	})
+	d := (hi - lo) * dataMargin
+	return lo - d, hi + d
+}
+
+// legendMargin separates the legend from the plot and from the right edge
+// of the picture, so that its samples are drawn whole.
+const legendMargin = 2 * vg.Millimeter
+
+// drawWithLegend draws p with legend beside it on the right (or p alone
+// when the legend is empty), the top entry level with the plot's top.
+func drawWithLegend(dc draw.Canvas, p *plot.Plot, legend *plot.Legend) {
+	r := legend.Rectangle(dc)
+	if width := r.Max.X - r.Min.X; width > 0 {
+		legend.XOffs = -legendMargin
+		legend.YOffs = -p.Title.TextStyle.FontExtents().Height
+		legend.Draw(dc)
+		dc = draw.Crop(dc, 0, -width-2*legendMargin, 0, 0)
+	}
+	p.Draw(dc)
 }
 
 // points checks the series and returns its coordinates.
@@ -113,18 +161,8 @@ func (s Series) points(logY bool) (plotter.XYs, error) {
 // add draws the series onto p in colour col and enters it in legend if it
 // has a name.
 func (s Series) add(p *plot.Plot, legend *plot.Legend, xys plotter.XYs, col color.Color) error {
-	var thumb plot.Thumbnailer
-	if s.Points {
-		sc, err := plotter.NewScatter(xys)
-		if err != nil {
-			return err
-		}
-		sc.GlyphStyle.Color = col
-		sc.GlyphStyle.Shape = draw.CircleGlyph{}
-		sc.GlyphStyle.Radius = vg.Points(3)
-		p.Add(sc)
-		thumb = sc
-	} else {
+	var thumbs []plot.Thumbnailer
+	if !s.Points {
 		l, err := plotter.NewLine(xys)
 		if err != nil {
 			return err
@@ -135,10 +173,24 @@ func (s Series) add(p *plot.Plot, legend *plot.Legend, xys plotter.XYs, col colo
 			l.LineStyle.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 		}
 		p.Add(l)
-		thumb = l
+		thumbs = append(thumbs, l)
+	}
+	if s.Points || s.Marked {
+		sc, err := plotter.NewScatter(xys)
+		if err != nil {
+			return err
+		}
+		sc.GlyphStyle.Color = col
+		sc.GlyphStyle.Shape = draw.CircleGlyph{}
+		sc.GlyphStyle.Radius = vg.Points(3)
+		if s.Marked {
+			sc.GlyphStyle.Radius = vg.Points(2.5)
+		}
+		p.Add(sc)
+		thumbs = append(thumbs, sc)
 	}
 	if s.Name != "" {
-		legend.Add(s.Name, thumb)
+		legend.Add(s.Name, thumbs...)
 	}
 	if s.Labels == nil {
 		return nil

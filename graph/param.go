@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"math"
 	"strings"
 
@@ -159,6 +160,19 @@ func (m *Model) castSlice(values []float64) interface{} {
 // checkpoint, allocates no more than the checkpoint's own tensors hold.
 func (m *Model) SetParamLimit(elems int) { m.paramLimit = elems }
 
+// ParamLimitError reports a parameter that would take a model past its
+// limit of parameter elements (SetParamLimit).
+type ParamLimitError struct {
+	Param       string       // the parameter's name
+	Shape       tensor.Shape // its shape
+	Limit, Used int          // the limit, and the elements of the parameters made before it
+}
+
+func (e *ParamLimitError) Error() string {
+	return fmt.Sprintf("graph: parameter %q of shape %v would take the model past its limit of %d parameter elements (%d used)",
+		e.Param, e.Shape, e.Limit, e.Used)
+}
+
 // checkParamLimit checks shape (see checkShape) and that a parameter of that
 // shape keeps the model within its limit, without overflowing.
 func (m *Model) checkParamLimit(name string, shape tensor.Shape) error {
@@ -172,8 +186,7 @@ func (m *Model) checkParamLimit(name string, shape tensor.Shape) error {
 	room := limit - m.paramElems
 	for _, d := range shape {
 		if room /= d; room == 0 {
-			return errors.Errorf("graph: parameter %q of shape %v would take the model past its limit of %d parameter elements (%d used)",
-				name, shape, limit, m.paramElems)
+			return &ParamLimitError{Param: name, Shape: shape.Clone(), Limit: limit, Used: m.paramElems}
 		}
 	}
 	return nil

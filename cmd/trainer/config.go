@@ -99,16 +99,17 @@ type OptimConfig struct {
 
 // TrainConfig is the training loop.
 type TrainConfig struct {
-	Steps       int    `json:"steps" help:"optimizer steps in all" range:"positive"`
-	BatchSize   int    `json:"batch_size" help:"sequences (or pairs) per step" range:"positive"`
-	Seed        uint64 `json:"seed" help:"parameter init, dropout and batch order"`
-	LogEvery    int    `json:"log_every" help:"steps between metrics records and plain log lines" range:"positive"`
-	EvalEvery   int    `json:"eval_every" help:"steps between validations (and at the end); 0: only at the end" range:"nonneg"`
-	EvalBatches int    `json:"eval_batches" help:"batches per validation; 0: the whole validation split" range:"nonneg"`
-	SaveEvery   int    `json:"save_every" help:"steps between checkpoints (and at the end); 0: only at the end" range:"nonneg"`
-	Keep        int    `json:"keep" help:"step checkpoints kept (the newest); best.safetensors is extra" range:"positive"`
-	Accumulate  int    `json:"accumulate" help:"micro-batches of batch_size rows per step (gradient accumulation)" range:"positive"`
-	Patience    int    `json:"patience" help:"validations without a lower loss before stopping early; 0: never" range:"nonneg"`
+	Steps       int     `json:"steps" help:"optimizer steps in all" range:"positive"`
+	BatchSize   int     `json:"batch_size" help:"sequences (or pairs) per step" range:"positive"`
+	Seed        uint64  `json:"seed" help:"parameter init, dropout and batch order"`
+	LogEvery    int     `json:"log_every" help:"steps between metrics records and plain log lines" range:"positive"`
+	EvalEvery   int     `json:"eval_every" help:"steps between validations (and at the end); 0: only at the end" range:"nonneg"`
+	EvalBatches int     `json:"eval_batches" help:"batches per validation; 0: the whole validation split" range:"nonneg"`
+	SaveEvery   int     `json:"save_every" help:"steps between checkpoints (and at the end); 0: only at the end" range:"nonneg"`
+	Keep        int     `json:"keep" help:"step checkpoints kept (the newest); best.safetensors is extra" range:"positive"`
+	Accumulate  int     `json:"accumulate" help:"micro-batches of batch_size rows per step (gradient accumulation)" range:"positive"`
+	MemoryLimit float64 `json:"memory_limit" help:"largest estimated memory of a run, in GiB; 0: the memory available to the process" range:"nonneg"`
+	Patience    int     `json:"patience" help:"validations without a lower loss before stopping early; 0: never" range:"nonneg"`
 }
 
 // SampleConfig is how text is generated after training and by `sample`.
@@ -273,7 +274,7 @@ func isSeq2Seq(kind string) bool     { return strings.HasSuffix(kind, "seq2seq")
 // other key must equal the checkpoint's, or the run would not continue the
 // same training.
 var resumableKeys = []string{"train.steps", "train.log_every", "train.eval_every", "train.eval_batches",
-	"train.save_every", "train.keep", "train.patience", "sample"}
+	"train.save_every", "train.keep", "train.patience", "train.memory_limit", "sample"}
 
 // checkResumable returns an error naming the first key on which now differs
 // from saved outside resumableKeys.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/gorgonet/gorgonet/datasets"
@@ -20,6 +21,10 @@ type network struct {
 	lm  train.LanguageModel
 	s2s train.Seq2SeqModel
 	tlm *transformer.LM
+	// loss builds the model's loss over batches of batch rows of steps
+	// tokens (sources and targets of steps tokens for seq2seq), in the
+	// model's current mode, for memory estimates (estimateMemory).
+	loss func(batch, steps int) (*gorgonia.Node, error)
 }
 
 // dtypeOf returns the element type model.dtype names.
@@ -35,9 +40,15 @@ func dtypeOf(name string) tensor.Dtype {
 // graph.Model.SetParamLimit): a checkpoint's configuration is untrusted and
 // must not make the trainer allocate more than the checkpoint holds.
 func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
-	mc := cfg.Model
-	m := graph.NewModel(dtypeOf(mc.Dtype), cfg.Train.Seed)
+	m := graph.NewModel(dtypeOf(cfg.Model.Dtype), cfg.Train.Seed)
 	m.SetParamLimit(paramLimit)
+	return buildNetworkOn(m, cfg, vocab)
+}
+
+// buildNetworkOn builds the model cfg describes on m (a shape model, for a
+// memory estimate, or a real one).
+func buildNetworkOn(m *graph.Model, cfg Config, vocab int) (*network, error) {
+	mc := cfg.Model
 	var act layers.Activation
 	if mc.Activation != "" {
 		var err error
@@ -62,7 +73,7 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 			Layers: mc.Layers, Hidden: mc.Hidden, Dropout: mc.Dropout, NoBias: !mc.Bias, TiedHead: mc.TiedHead,
 			Positions: pos, InitStd: mc.InitStd, Activation: act})
 		if err == nil {
-			n.lm = train.Transformer(n.tlm)
+			n.lm, n.loss = train.Transformer(n.tlm), n.tlm.Loss
 		}
 	case kindRNNLM:
 		var lm *rnn.LM
@@ -70,6 +81,13 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 			Cell: cells[mc.Cell], Dropout: mc.Dropout})
 		if err == nil {
 			n.lm = train.RNN(lm)
+			n.loss = func(batch, steps int) (*gorgonia.Node, error) {
+				o, err := lm.NewObjective(batch, steps)
+				if err != nil {
+					return nil, err
+				}
+				return o.Loss, nil
+			}
 		}
 	case kindTransformerS2S:
 		norm := layers.PostLN
@@ -83,6 +101,7 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 			Dropout: mc.Dropout, Norm: norm, SharedEmbeddings: mc.SharedEmbeddings, TiedOutput: mc.TiedHead, Activation: act})
 		if err == nil {
 			n.s2s = train.TransformerSeq2Seq(s)
+			n.loss = func(batch, steps int) (*gorgonia.Node, error) { return s.Loss(batch, steps, steps) }
 		}
 	case kindRNNS2S:
 		attn := map[string]rnn.AttentionKind{"none": rnn.NoAttention, "bahdanau": rnn.Bahdanau, "luong": rnn.Luong}
@@ -92,6 +111,7 @@ func buildNetwork(cfg Config, vocab, paramLimit int) (*network, error) {
 			Dropout: mc.Dropout, PadID: datasets.PadID, BOSID: datasets.BOSID, EOSID: datasets.EOSID})
 		if err == nil {
 			n.s2s = train.RNNSeq2Seq(s, mc.Context)
+			n.loss = func(batch, steps int) (*gorgonia.Node, error) { return s.Loss(batch, steps, steps) }
 		}
 	default:
 		err = keyError("model.kind", "unknown kind %q", mc.Kind)

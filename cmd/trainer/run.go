@@ -20,6 +20,7 @@ type run struct {
 	loop     *train.Loop
 	sched    optim.Schedule
 	describe string          // what the data is, for the log
+	memory   memoryEstimate  // of the run's programs, checked before they were built
 	examples []datasets.Pair // seq2seq pairs decoded after training
 }
 
@@ -48,6 +49,9 @@ func newRun(ctx context.Context, cfg Config, ck *checkpoint) (*run, error) {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if r.memory, err = checkMemory(cfg, r.tok.VocabSize(), true); err != nil {
 		return nil, err
 	}
 	if r.net, err = buildNetwork(cfg, r.tok.VocabSize(), limit); err != nil {

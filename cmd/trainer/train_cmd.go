@@ -87,7 +87,7 @@ func cmdTrain(args []string, stdout, _ io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "data: %s\n", r.describe)
 	summary := strings.Split(strings.TrimSpace(r.net.m.Summary()), "\n")
-	fmt.Fprintf(stdout, "model: %s, %s\n", cfg.Model.Kind, summary[len(summary)-1])
+	fmt.Fprintf(stdout, "model: %s, %s, %s\n", cfg.Model.Kind, summary[len(summary)-1], describeMemory(r.memory))
 	explicit := *out != ""
 	if !explicit {
 		*out = defaultRunDir

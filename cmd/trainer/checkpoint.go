@@ -77,7 +77,7 @@ func readCheckpoint(path string) (*checkpoint, error) {
 // the memory estimate of its forward program fits the budget (the stored
 // configuration is untrusted: its sizes could claim any memory).
 func (ck *checkpoint) loadNetwork() (*network, error) {
-	if _, err := checkMemory(ck.cfg, ck.tok.VocabSize(), false); err != nil {
+	if _, err := checkMemory(ck.cfg, ck.tok.VocabSize(), ck.ParamElems(), false); err != nil {
 		return nil, errors.Wrapf(err, "checkpoint %s", ck.path)
 	}
 	n, err := buildNetwork(ck.cfg, ck.tok.VocabSize(), ck.ParamElems())

@@ -51,7 +51,7 @@ func newRun(ctx context.Context, cfg Config, ck *checkpoint) (*run, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if r.memory, err = checkMemory(cfg, r.tok.VocabSize(), true); err != nil {
+	if r.memory, err = checkMemory(cfg, r.tok.VocabSize(), limit, true); err != nil {
 		return nil, err
 	}
 	if r.net, err = buildNetwork(cfg, r.tok.VocabSize(), limit); err != nil {

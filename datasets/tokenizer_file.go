@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"unicode/utf8"
 
 	"github.com/pkg/errors"
 
+	"github.com/gorgonet/gorgonet/internal/atomicfile"
 	"github.com/gorgonet/gorgonet/internal/inputfile"
 	"github.com/gorgonet/gorgonet/internal/strictjson"
 )
@@ -54,13 +54,10 @@ func writeTokenizerFile(w io.Writer, f tokenizerFile) error {
 	return errors.Wrapf(enc.Encode(f), "datasets: writing %s tokenizer", f.Kind)
 }
 
-// SaveTokenizer writes tok to the file at path as JSON.
+// SaveTokenizer writes tok to the file at path as JSON, atomically: a reader
+// or a crash sees the old file or the complete new one.
 func SaveTokenizer(path string, tok Tokenizer) error {
-	var buf bytes.Buffer
-	if err := tok.Save(&buf); err != nil {
-		return err
-	}
-	return errors.Wrapf(os.WriteFile(path, buf.Bytes(), 0o644), "datasets: saving tokenizer")
+	return errors.Wrap(atomicfile.WriteFile(path, tok.Save), "datasets: saving tokenizer")
 }
 
 // LoadTokenizer reads a tokenizer saved by SaveTokenizer. The path must name

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/pkg/errors"
 
+	"github.com/gorgonet/gorgonet/internal/atomicfile"
 	"github.com/gorgonet/gorgonet/internal/inputfile"
 )
 
@@ -302,21 +302,11 @@ func readWord(cr *countingReader, word []byte) ([]byte, error) {
 	}
 }
 
-// WriteFile writes the vectors to the file at path in the given format.
+// WriteFile writes the vectors to the file at path in the given format,
+// atomically: a reader or a crash sees the old file or the complete new one.
 func (v *Vectors) WriteFile(path string, format VectorFormat) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return errors.Wrap(err, "datasets: writing vectors")
-	}
-	w := bufio.NewWriter(f)
-	err = v.Write(w, format)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return errors.Wrapf(err, "datasets: writing %s", path)
+	err := atomicfile.WriteFile(path, func(w io.Writer) error { return v.Write(w, format) })
+	return errors.Wrap(err, "datasets: vectors")
 }
 
 // Write writes the vectors in the given format. Text formats write each

@@ -57,6 +57,16 @@ func (m *Model) Const(name string, t *tensor.Dense) *gorgonia.Node {
 		gorgonia.WithName(name), gorgonia.WithValue(c))
 }
 
+// ConstOf is Const of the tensor fill returns, of element type dt and shape
+// shape: on a shape model (NewShapeModel) fill is not called and the node
+// has no value, so a large table costs nothing when memory is estimated.
+func (m *Model) ConstOf(name string, dt tensor.Dtype, shape tensor.Shape, fill func() *tensor.Dense) *gorgonia.Node {
+	if m.shapeOnly {
+		return gorgonia.NewTensor(m.g, dt, len(shape), gorgonia.WithShape(shape.Clone()...), gorgonia.WithName(name))
+	}
+	return m.Const(name, fill())
+}
+
 // LimitIndices declares that the integer input ids must hold values in
 // [0, limit): every program that feeds it checks the values first and returns
 // an error naming the input, the position and the value, instead of letting a

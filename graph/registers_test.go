@@ -52,6 +52,7 @@ var equalityCases = []struct {
 	build buildFunc
 }{
 	{"transformer LM with dropout", buildLM},
+	{"transformer LM without dropout (flash attention)", buildFlashLM},
 	{"transformer Seq2Seq with padding and dropout", buildSeq2Seq},
 	{"2-layer LSTM LM with dropout, carried state", buildRNNLM(layers.LSTM)},
 	{"GRU LM, carried state", buildRNNLM(layers.GRU)},
@@ -158,17 +159,34 @@ func feedSteps(prog *graph.Program, feeds func(i int) graph.Feeds) stepFunc {
 	return func(i int, opt graph.Optimizer) (float64, error) { return prog.Step(feeds(i), opt) }
 }
 
+// buildLM is the Transformer LM of the register tests: context 8, batch 3,
+// dropout 0.1 (the unfused attention).
 func buildLM(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, stepFunc) {
-	m := graph.NewModel(dt, 3)
-	lm, err := transformer.NewLM(m, transformer.LMConfig{Vocab: 20, Context: 8, Dim: 16, Heads: 2, Layers: 2, Dropout: 0.1})
-	if err != nil {
-		t.Fatal(err)
+	return lmBuilder(transformer.LMConfig{Vocab: 20, Context: 8, Dim: 16, Heads: 2, Layers: 2, Dropout: 0.1}, 3)(t, dt)
+}
+
+// buildFlashLM is a Transformer LM without dropout (FlashAttention), with
+// a context of 70 over two blocks of keys.
+var buildFlashLM = lmBuilder(transformer.LMConfig{Vocab: 20, Context: 70, Dim: 16, Heads: 2, Layers: 2}, 2)
+
+// lmBuilder builds a Transformer LM of cfg trained on random batches of
+// full contexts.
+func lmBuilder(cfg transformer.LMConfig, batch int) buildFunc {
+	return func(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, stepFunc) {
+		m := graph.NewModel(dt, 3)
+		lm, err := transformer.NewLM(m, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog := compileLoss(t, m)(lm.Loss(batch, cfg.Context))
+		return m, prog, feedSteps(prog, func(step int) graph.Feeds {
+			rng := rand.New(rand.NewSource(int64(step)))
+			return graph.Feeds{
+				transformer.LMInput:  randomIDs(rng, batch, cfg.Context, 0, cfg.Vocab, 0),
+				transformer.LMTarget: randomIDs(rng, batch, cfg.Context, 0, cfg.Vocab, 0),
+			}
+		})
 	}
-	prog := compileLoss(t, m)(lm.Loss(3, 8))
-	return m, prog, feedSteps(prog, func(step int) graph.Feeds {
-		rng := rand.New(rand.NewSource(int64(step)))
-		return graph.Feeds{transformer.LMInput: randomIDs(rng, 3, 8, 0, 20, 0), transformer.LMTarget: randomIDs(rng, 3, 8, 0, 20, 0)}
-	})
 }
 
 func buildSeq2Seq(t *testing.T, dt tensor.Dtype) (*graph.Model, *graph.Program, stepFunc) {

@@ -106,17 +106,21 @@ func (pe *PositionalEncoding) Forward(x *gorgonia.Node) (*gorgonia.Node, error) 
 // rows of a T=44 one.
 func (pe *PositionalEncoding) node(t int) (*gorgonia.Node, error) {
 	if pe.Weight == nil {
-		c := denseOf(pe.m.Dtype(), tensor.Shape{t, pe.Dim}, SinusoidalTable(t, pe.Dim).Float64s())
-		return pe.m.Const(fmt.Sprintf("layers.sinusoidal_pe[%d,%d]", t, pe.Dim), c), nil
+		shape := tensor.Shape{t, pe.Dim}
+		return pe.m.ConstOf(fmt.Sprintf("layers.sinusoidal_pe[%d,%d]", t, pe.Dim), pe.m.Dtype(), shape, func() *tensor.Dense {
+			return denseOf(pe.m.Dtype(), shape, SinusoidalTable(t, pe.Dim).Float64s())
+		}), nil
 	}
 	if t == pe.MaxLen {
 		return pe.Weight.Node(), nil
 	}
-	positions := make([]int, t)
-	for i := range positions {
-		positions[i] = i
-	}
-	idx := pe.m.Const(fmt.Sprintf("layers.positions[0:%d]", t), tensor.New(tensor.WithShape(t), tensor.WithBacking(positions)))
+	idx := pe.m.ConstOf(fmt.Sprintf("layers.positions[0:%d]", t), tensor.Int, tensor.Shape{t}, func() *tensor.Dense {
+		positions := make([]int, t)
+		for i := range positions {
+			positions[i] = i
+		}
+		return tensor.New(tensor.WithShape(t), tensor.WithBacking(positions))
+	})
 	return gorgonia.ByIndices(pe.Weight.Node(), idx, 0)
 }
 

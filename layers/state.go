@@ -56,7 +56,9 @@ func checkState(layer string, s State, lstm bool, batch, hidden int, dt tensor.D
 // zeros returns a constant [batch,hidden] node of zeros in m's dtype.
 func zeros(m *graph.Model, batch, hidden int) *gorgonia.Node {
 	name := fmt.Sprintf("layers.zeros[%d,%d]", batch, hidden)
-	return m.Const(name, tensor.New(tensor.Of(m.Dtype()), tensor.WithShape(batch, hidden)))
+	return m.ConstOf(name, m.Dtype(), tensor.Shape{batch, hidden}, func() *tensor.Dense {
+		return tensor.New(tensor.Of(m.Dtype()), tensor.WithShape(batch, hidden))
+	})
 }
 
 // Carry carries the final state of one run of a program into the next as its

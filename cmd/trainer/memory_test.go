@@ -19,13 +19,13 @@ func TestMemoryBudget(t *testing.T) {
 		sets []string
 		want string
 	}{
-		{"long context", []string{"model.context=100000", "data.path="}, "lower train.batch_size, model.context"}, // Opticks holds 100,001 tokens
+		{"long context", []string{"model.context=100000", "model.d_model=512", "data.path="}, "lower train.batch_size, model.context"}, // Opticks holds 100,001 tokens
 		{"huge batch", []string{"train.batch_size=1000000000"}, "lower train.batch_size, model.context"},
 		{"wide model", []string{"model.d_model=65536", "model.heads=4"}, "parameter elements, which with their gradients and optimizer moments pass the budget of 2.0 GiB (train.memory_limit); lower model.d_model"},
 		{"huge hidden", []string{"model.hidden=1000000000"}, "parameter elements"},
 		{"a million layers", []string{"model.layers=1000000", "model.d_model=512"}, "parameter elements"},
 		{"huge RNN", []string{"model.kind=rnn_lm", "model.hidden=1000000000"}, "parameter elements"},
-		{"long seq2seq", []string{"model.kind=transformer_seq2seq", "model.context=30000", "data.path="}, "more than the budget of 2.0 GiB (train.memory_limit)"},
+		{"long seq2seq", []string{"model.kind=transformer_seq2seq", "model.context=30000", "model.d_model=512", "data.path="}, "more than the budget of 2.0 GiB (train.memory_limit)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,7 +78,7 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 // the memory estimate of its forward program fits the budget (the stored
 // configuration is untrusted: its sizes could claim any memory).
 func (ck *Checkpoint) LoadNetwork() (*Network, error) {
-	if _, err := CheckMemory(ck.Config, ck.Tok.VocabSize(), false); err != nil {
+	if _, err := CheckMemory(ck.Config, ck.Tok.VocabSize(), ck.ParamElems(), false); err != nil {
 		return nil, errors.Wrapf(err, "checkpoint %s", ck.Path)
 	}
 	n, err := BuildNetwork(ck.Config, ck.Tok.VocabSize(), ck.ParamElems())

@@ -69,8 +69,11 @@ func estimateProgram(cfg Config, vocab, maxParams int, training bool) (graph.Mem
 // CheckMemory returns an error when the estimate of cfg's run (see
 // estimateMemory) exceeds the budget: train.memory_limit GiB, or the memory
 // available to the process when that is 0. The error states both and the
-// keys that drive the largest part. It returns the estimate.
-func CheckMemory(cfg Config, vocab int, training bool) (MemoryEstimate, error) {
+// keys that drive the largest part. It returns the estimate. paramCap > 0
+// caps the model's parameter elements below what the budget allows (a
+// checkpoint's configuration may not claim more than the checkpoint holds);
+// passing it is a *graph.ParamLimitError.
+func CheckMemory(cfg Config, vocab, paramCap int, training bool) (MemoryEstimate, error) {
 	budget, source := int64(cfg.Train.MemoryLimit*(1<<30)), "train.memory_limit"
 	if budget <= 0 {
 		var err error
@@ -84,9 +87,13 @@ func CheckMemory(cfg Config, vocab int, training bool) (MemoryEstimate, error) {
 		perParam *= 2 + optimizerSlots[cfg.Optim.Name] // value, gradient, moments
 	}
 	paramDrivers := "model.d_model, model.layers, model.hidden and the vocabulary"
-	est, err := estimateMemory(cfg, vocab, int(budget/perParam), training)
+	maxParams := int(budget / perParam)
+	if paramCap > 0 && paramCap < maxParams {
+		maxParams = paramCap
+	}
+	est, err := estimateMemory(cfg, vocab, maxParams, training)
 	var tooMany *graph.ParamLimitError
-	if errors.As(err, &tooMany) {
+	if errors.As(err, &tooMany) && tooMany.Limit != paramCap {
 		return est, errors.Errorf("the %s model has more than %d parameter elements, which with their gradients and optimizer moments pass the budget of %s (%s); lower %s",
 			cfg.Model.Kind, tooMany.Limit, inputfile.Bytes(budget), source, paramDrivers)
 	}

@@ -60,7 +60,7 @@ func NewRun(ctx context.Context, cfg Config, o Options) (*Run, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if r.Memory, err = CheckMemory(cfg, r.Tok.VocabSize(), true); err != nil {
+	if r.Memory, err = CheckMemory(cfg, r.Tok.VocabSize(), o.ParamLimit, true); err != nil {
 		return nil, err
 	}
 	if r.Net, err = BuildNetwork(cfg, r.Tok.VocabSize(), o.ParamLimit); err != nil {

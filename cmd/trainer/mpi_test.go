@@ -340,21 +340,27 @@ func TestMPIKilledRank(t *testing.T) {
 	resumeLast(t, dir)
 }
 
-// sigkillGrace is how long mpirun waits, after passing a Ctrl-C on to the
-// ranks as SIGTERM, before it kills them (Open MPI's odls_base_sigkill_timeout,
-// 1 s by default, added once more when the ranks exit with an error status).
-// Finishing a step and saving a checkpoint takes far less on an idle
-// machine, but not always on 2 loaded cores: TestMPIInterrupt gives the
-// ranks this long, so that it checks what they do with the signal and not
-// how fast the machine is.
-const sigkillGrace = "5"
+// sigkillGrace is how long, in seconds, mpirun waits after passing a
+// Ctrl-C on to the ranks as SIGTERM before it kills them (Open MPI's
+// odls_base_sigkill_timeout, 1 s by default, added once more when the ranks
+// exit with an error status). Finishing a step and saving a checkpoint takes
+// far less on an idle machine, but not always on 2 loaded cores, nor with
+// the race detector (ranks several times slower; a CI run under load took
+// more than 5 s): TestMPIInterrupt gives the ranks this long, so that it
+// checks what they do with the signal and not how fast the machine is.
+func sigkillGrace() string {
+	if testbuild.Race() {
+		return "30"
+	}
+	return "5"
+}
 
 // TestMPIInterrupt: Ctrl-C to mpirun (which sends SIGTERM to every rank)
 // stops every rank after the same step, rank 0 saving a checkpoint of it
 // and saying so, and the metrics stop at that step.
 func TestMPIInterrupt(t *testing.T) {
 	dir := t.TempDir()
-	cmd, out, done := longMPIRun(t, dir, "OMPI_MCA_odls_base_sigkill_timeout="+sigkillGrace)
+	cmd, out, done := longMPIRun(t, dir, "OMPI_MCA_odls_base_sigkill_timeout="+sigkillGrace())
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}

@@ -65,6 +65,10 @@ func Build(s Spec) error {
 	return nil
 }
 
+// Race reports whether this test binary runs under the race detector (and
+// so builds its subprocesses with it: they run several times slower).
+func Race() bool { return raceEnabled }
+
 // CoverDir returns the directory where this test binary writes its
 // coverage data (go test's -test.gocoverdir), or "" when coverage is off.
 func CoverDir() string {
